@@ -1,0 +1,162 @@
+// portcullis: flags, load config, start workers. The commands live in their modules.
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "admin/admin_handler.h"
+#include "config/gateway_config.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+#include "net/server.h"
+#include "proxy/key_manager.h"
+#include "proxy/net_settings.h"
+#include "proxy/proxy_handler.h"
+
+namespace {
+
+using namespace portcullis;
+
+constexpr std::string_view kVersion = "0.1.0";
+
+constexpr std::string_view kUsage =
+    R"(portcullis — an authentication gateway for HTTP APIs
+
+Usage:
+  portcullis run --config gateway.yaml        serve (the default command)
+  portcullis validate --config gateway.yaml   check the config; exit 1 with file:line: messages
+  portcullis --version | --help
+
+Flags:
+  --config FILE   the gateway configuration (YAML)
+)";
+
+struct Args {
+  std::string command = "run";
+  std::string config;
+  bool help = false;
+  bool version = false;
+  std::string error;
+};
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') a.command = argv[i++];
+  for (; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      a.help = true;
+    } else if (arg == "--version") {
+      a.version = true;
+    } else if (arg == "--config" || arg.starts_with("--config=")) {
+      if (arg == "--config") {
+        if (i + 1 >= argc) {
+          a.error = "--config needs a file";
+          return a;
+        }
+        a.config = argv[++i];
+      } else {
+        a.config = std::string(arg.substr(9));
+      }
+    } else {
+      a.error = "unknown flag: " + std::string(arg);
+      return a;
+    }
+  }
+  if (a.command != "run" && a.command != "validate") a.error = "unknown command: " + a.command;
+  return a;
+}
+
+config::LoadResult load_or_report(const std::string& path) {
+  config::LoadResult r = config::load_gateway_config(path);
+  for (const config::ConfigError& e : r.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  return r;
+}
+
+int validate(const Args& args) {
+  config::LoadResult r = load_or_report(args.config);
+  if (!r.ok()) return 1;
+  std::printf("%s: ok\n", args.config.c_str());
+  return 0;
+}
+
+int run(const Args& args) {
+  config::LoadResult r = load_or_report(args.config);
+  if (!r.ok()) return 1;
+  const config::GatewayConfig& cfg = *r.config;
+  Result<net::NetSettings> settings = proxy::make_net_settings(cfg);
+  if (!settings) {
+    std::fprintf(stderr, "%s: %s\n", args.config.c_str(), settings.error().message.c_str());
+    return 1;
+  }
+  // Every client and upstream connection is a descriptor: allow as many as the hard limit.
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  net::Server::block_signals();
+  metrics::Metrics metrics;
+  net::Server server(std::move(settings.value()), metrics);
+  proxy::KeyManager keys(r.config, metrics);
+  // After every key refresh attempt, each worker re-checks the requests it parked for it.
+  keys.subscribe([&server](size_t issuer) {
+    for (auto& w : server.workers()) {
+      net::Worker* worker = w.get();
+      worker->post([worker, issuer] { static_cast<proxy::ProxyHandler&>(worker->handler()).on_keys_refreshed(issuer); });
+    }
+  });
+  auto proxy_factory = [&](net::Worker& worker) {
+    auto handler = std::make_unique<proxy::ProxyHandler>(cfg, &keys, worker.stats());
+    proxy::ProxyHandler* h = handler.get();
+    worker.add_tick([h] { h->expire_parked(); });
+    return handler;
+  };
+  // The admin loop is also the control loop: key fetches and refreshes run there.
+  auto admin_factory = [&](net::Worker& control) {
+    keys.start(control);
+    return std::make_unique<admin::AdminHandler>(metrics, [&keys] { return keys.ready(); }, server.shared().draining);
+  };
+  if (auto err = server.start({cfg.listen.host, cfg.listen.port}, {cfg.admin_host, cfg.admin_port}, cfg.workers,
+                              proxy_factory, admin_factory)) {
+    log::error("cannot start", {log::str("error", err->message)});
+    return 1;
+  }
+  auto host_port = [](const std::string& host, uint16_t port) {
+    bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  };
+  log::info("listening", {log::str("listen", host_port(cfg.listen.host, server.port())),
+                          log::str("admin", host_port(cfg.admin_host, server.admin_port())),
+                          log::num("workers", static_cast<int64_t>(cfg.workers)),
+                          log::str("version", kVersion)});
+  server.run_until_signal(nullptr);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = parse_args(argc, argv);
+  if (args.help) {
+    std::fputs(kUsage.data(), stdout);
+    return 0;
+  }
+  if (args.version) {
+    std::printf("portcullis %s\n", kVersion.data());
+    return 0;
+  }
+  if (!args.error.empty()) {
+    std::fprintf(stderr, "portcullis: %s\n\n%s", args.error.c_str(), kUsage.data());
+    return 2;
+  }
+  if (args.config.empty()) {
+    std::fprintf(stderr, "portcullis: --config is required\n");
+    return 2;
+  }
+  if (args.command == "validate") return validate(args);
+  return run(args);
+}

@@ -1,0 +1,196 @@
+#include "net/upstream.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <algorithm>
+
+#include "log/log.h"
+#include "net/worker.h"
+
+namespace portcullis::net {
+namespace {
+
+timeval to_timeval(Millis ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// Pooled connections are dropped after this much idleness (upstreams close theirs too).
+constexpr Millis kIdleTimeout{30000};
+constexpr size_t kOutputLowWater = 64 * 1024;
+
+}  // namespace
+
+UpstreamConnection::UpstreamConnection(UpstreamPool& pool) : pool_(pool) {}
+
+UpstreamConnection::~UpstreamConnection() = default;
+
+bool UpstreamConnection::connect() {
+  Worker& w = pool_.worker();
+  bev_.reset(bufferevent_socket_new(w.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+  if (!bev_) return false;
+  bufferevent_setcb(bev_.get(), on_read, on_write, on_event, this);
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, kOutputLowWater, 0);
+  const UpstreamTarget& t = pool_.target();
+  timeval connect_tv = to_timeval(t.connect_timeout);
+  bufferevent_set_timeouts(bev_.get(), nullptr, &connect_tv);
+  // Enable reading right away so a refused or reset connection is noticed.
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  if (bufferevent_socket_connect(bev_.get(), reinterpret_cast<const sockaddr*>(&t.address),
+                                 static_cast<int>(t.address_len)) != 0) {
+    return false;
+  }
+  return true;
+}
+
+void UpstreamConnection::attach(UpstreamOwner* owner) {
+  owner_ = owner;
+  idle_ = false;
+}
+
+void UpstreamConnection::await_response() {
+  timeval tv = to_timeval(pool_.target().timeout);
+  if (connected_) {
+    bufferevent_set_timeouts(bev_.get(), &tv, &tv);
+  }
+  bufferevent_enable(bev_.get(), EV_READ);
+}
+
+void UpstreamConnection::pause_reading() { bufferevent_disable(bev_.get(), EV_READ); }
+void UpstreamConnection::resume_reading() { bufferevent_enable(bev_.get(), EV_READ); }
+
+void UpstreamConnection::finish(bool reusable) {
+  owner_ = nullptr;
+  ++requests_served_;
+  if (!reusable || closed_ || pool_.worker().draining()) {
+    close();
+    return;
+  }
+  become_idle();
+}
+
+void UpstreamConnection::become_idle() {
+  idle_ = true;
+  timeval idle_tv = to_timeval(kIdleTimeout);
+  bufferevent_set_timeouts(bev_.get(), &idle_tv, nullptr);
+  bufferevent_enable(bev_.get(), EV_READ);
+  pool_.put_idle(this);
+}
+
+void UpstreamConnection::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (idle_) pool_.remove_idle(this);
+  idle_ = false;
+  owner_ = nullptr;
+  bev_.reset();
+  pool_.worker().defer_delete(this);
+}
+
+void UpstreamConnection::on_read(bufferevent*, void* arg) noexcept {
+  auto* self = static_cast<UpstreamConnection*>(arg);
+  try {
+    if (self->owner_ != nullptr) {
+      self->owner_->upstream_readable();
+    } else {
+      // Bytes on an idle connection: nothing is asked, so the upstream is confused. Drop it.
+      self->close();
+    }
+  } catch (...) {
+    log::error("exception in upstream read callback");
+    self->close();
+  }
+}
+
+void UpstreamConnection::on_write(bufferevent*, void* arg) noexcept {
+  auto* self = static_cast<UpstreamConnection*>(arg);
+  try {
+    if (self->owner_ != nullptr) self->owner_->upstream_drained();
+  } catch (...) {
+    log::error("exception in upstream write callback");
+    self->close();
+  }
+}
+
+void UpstreamConnection::on_event(bufferevent*, short what, void* arg) noexcept {
+  auto* self = static_cast<UpstreamConnection*>(arg);
+  try {
+    if (what & BEV_EVENT_CONNECTED) {
+      self->connected_ = true;
+      evutil_socket_t fd = bufferevent_getfd(self->bev_.get());
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      // From now on the connect timeout no longer applies; the owner sets response timeouts.
+      timeval tv = to_timeval(self->pool_.target().timeout);
+      bufferevent_set_timeouts(self->bev_.get(), nullptr, &tv);
+      if (self->owner_ != nullptr) self->owner_->upstream_drained();
+      return;
+    }
+    UpstreamOwner* owner = self->owner_;
+    UpstreamFailure failure = UpstreamFailure::Reset;
+    if (!self->connected_) {
+      failure = (what & BEV_EVENT_TIMEOUT) ? UpstreamFailure::Timeout : UpstreamFailure::ConnectFailed;
+    } else if (what & BEV_EVENT_TIMEOUT) {
+      failure = UpstreamFailure::Timeout;
+    } else if (what & BEV_EVENT_EOF) {
+      failure = UpstreamFailure::Closed;
+    }
+    if (owner != nullptr) {
+      // The owner decides what the failure means (a close-delimited body ends with EOF).
+      owner->upstream_failed(failure);
+    } else {
+      self->close();
+    }
+  } catch (...) {
+    log::error("exception in upstream event callback");
+    self->close();
+  }
+}
+
+UpstreamPool::UpstreamPool(Worker& worker, const UpstreamTarget& target) : worker_(worker), target_(target) {}
+
+UpstreamPool::~UpstreamPool() = default;
+
+UpstreamConnection* UpstreamPool::acquire(UpstreamOwner* owner, bool fresh_only) {
+  if (!fresh_only && !idle_.empty()) {
+    UpstreamConnection* c = idle_.back();
+    idle_.pop_back();
+    c->attach(owner);
+    return c;
+  }
+  auto* c = new UpstreamConnection(*this);
+  c->attach(owner);
+  if (!c->connect()) {
+    c->close();
+    return nullptr;
+  }
+  return c;
+}
+
+void UpstreamPool::put_idle(UpstreamConnection* c) {
+  if (idle_.size() >= target_.max_idle_connections) {
+    c->idle_ = false;
+    c->close();
+    return;
+  }
+  idle_.push_back(c);
+}
+
+void UpstreamPool::remove_idle(UpstreamConnection* c) {
+  auto it = std::find(idle_.begin(), idle_.end(), c);
+  if (it != idle_.end()) idle_.erase(it);
+}
+
+void UpstreamPool::close_idle() {
+  std::vector<UpstreamConnection*> idle;
+  idle.swap(idle_);
+  for (UpstreamConnection* c : idle) {
+    c->idle_ = false;
+    c->close();
+  }
+}
+
+}  // namespace portcullis::net

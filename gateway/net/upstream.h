@@ -1,0 +1,89 @@
+// Connections to an upstream and the per-worker keep-alive pool that recycles them.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "net/libevent_ptr.h"
+#include "net/settings.h"
+
+namespace portcullis::net {
+
+class Worker;
+class UpstreamPool;
+
+enum class UpstreamFailure { ConnectFailed, Reset, Closed, Timeout };
+
+// The party an upstream connection currently works for (a client connection).
+class UpstreamOwner {
+ public:
+  virtual ~UpstreamOwner() = default;
+  virtual void upstream_readable() = 0;
+  virtual void upstream_drained() = 0;  // output fell below the low watermark
+  virtual void upstream_failed(UpstreamFailure failure) = 0;
+};
+
+class UpstreamConnection {
+ public:
+  explicit UpstreamConnection(UpstreamPool& pool);
+  ~UpstreamConnection();
+
+  bool connect();
+  void attach(UpstreamOwner* owner);
+  evbuffer* input() { return bufferevent_get_input(bev_.get()); }
+  evbuffer* output() { return bufferevent_get_output(bev_.get()); }
+  bool reused() const { return requests_served_ > 0; }
+  bool connected() const { return connected_; }
+  // Reading with the upstream's response timeout (waiting for / reading a response).
+  void await_response();
+  void pause_reading();
+  void resume_reading();
+  // Done with a request: back to the pool if reusable, else closed.
+  void finish(bool reusable);
+  // Closed for good (also from the pool). Deletion is deferred to the loop.
+  void close();
+  UpstreamPool& pool() { return pool_; }
+
+  UpstreamConnection* next_idle_ = nullptr;  // pool's free list
+
+ private:
+  friend class UpstreamPool;
+  static void on_read(bufferevent* bev, void* arg) noexcept;
+  static void on_write(bufferevent* bev, void* arg) noexcept;
+  static void on_event(bufferevent* bev, short what, void* arg) noexcept;
+  void become_idle();
+
+  UpstreamPool& pool_;
+  BufferEventPtr bev_;
+  UpstreamOwner* owner_ = nullptr;
+  bool connected_ = false;
+  bool closed_ = false;
+  bool idle_ = false;
+  size_t requests_served_ = 0;
+};
+
+class UpstreamPool {
+ public:
+  UpstreamPool(Worker& worker, const UpstreamTarget& target);
+  ~UpstreamPool();
+  UpstreamPool(const UpstreamPool&) = delete;
+  UpstreamPool& operator=(const UpstreamPool&) = delete;
+
+  // An idle connection (most recently used first) or a new one that is connecting.
+  // nullptr if a socket could not even be created.
+  UpstreamConnection* acquire(UpstreamOwner* owner, bool fresh_only = false);
+  void close_idle();
+  const UpstreamTarget& target() const { return target_; }
+  Worker& worker() { return worker_; }
+
+ private:
+  friend class UpstreamConnection;
+  void put_idle(UpstreamConnection* c);
+  void remove_idle(UpstreamConnection* c);
+
+  Worker& worker_;
+  const UpstreamTarget& target_;
+  std::vector<UpstreamConnection*> idle_;
+};
+
+}  // namespace portcullis::net
