@@ -116,7 +116,9 @@ void DownstreamConnection::start() {
   size_t read_high = std::max<size_t>(kHighWater, worker_.settings().max_header_bytes + 1024);
   bufferevent_setwatermark(bev_.get(), EV_READ, 0, read_high);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kLowWater, 0);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  // New bufferevents have EV_WRITE enabled; ours only while output is pending (write_now).
+  bufferevent_disable(bev_.get(), EV_WRITE);
+  bufferevent_enable(bev_.get(), EV_READ);
   arm_timer(worker_.settings().client_timeout);
 }
 
@@ -145,9 +147,10 @@ void DownstreamConnection::on_read(bufferevent*, void* arg) noexcept {
   }
 }
 
-void DownstreamConnection::on_write(bufferevent*, void* arg) noexcept {
+void DownstreamConnection::on_write(bufferevent* bev, void* arg) noexcept {
   auto* self = static_cast<DownstreamConnection*>(arg);
   try {
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
     if (self->state_ == State::Closing) {
       if (evbuffer_get_length(self->output()) == 0) {
         // Everything is out: half-close and read what the client still sends for a moment,
@@ -379,12 +382,16 @@ void DownstreamConnection::start_forward(bool fresh_only) {
   ex.forwarded_at = std::chrono::steady_clock::now();
   state_ = State::Proxying;
   if (!ex.request_done) {
-    if (ex.info.expect_continue) evbuffer_add(output(), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    if (ex.info.expect_continue) {
+      evbuffer_add(output(), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+      write_now(bev_.get());
+    }
     ex.body_remaining = ex.info.content_length;
     ex.request_chunks.reset();
     arm_timer(worker_.settings().client_timeout);
     pump_request_body();
   } else {
+    up->write_now();
     up->await_response();
   }
 }
@@ -449,6 +456,7 @@ void DownstreamConnection::pump_request_body() {
         break;
     }
   }
+  if (ex.upstream) ex.upstream->write_now();
   if (ex.request_done) {
     disarm_timer();
     if (ex.upstream) ex.upstream->await_response();
@@ -536,6 +544,11 @@ bool DownstreamConnection::parse_response_head() {
 }
 
 void DownstreamConnection::pump_response_body() {
+  relay_response_body();
+  if (bev_) write_now(bev_.get());
+}
+
+void DownstreamConnection::relay_response_body() {
   Exchange& ex = *ex_;
   UpstreamConnection* up = ex.upstream;
   if (up == nullptr) return;
@@ -630,6 +643,7 @@ void DownstreamConnection::upstream_failed(UpstreamFailure failure) {
       pump_response_body();  // move what is left
       if (!ex_ || ex_->upstream == nullptr) return;
       if (ex.client_framing == http::ClientFraming::Chunked) evbuffer_add(output(), "0\r\n\r\n", 5);
+      write_now(bev_.get());
       finish_exchange();
       return;
     }
@@ -773,6 +787,7 @@ void DownstreamConnection::answer(int status, std::string_view error_code, bool 
   s.append("\r\n");
   if (ex.head.method != "HEAD") s.append(body);
   evbuffer_add(output(), s.data(), s.size());
+  write_now(bev_.get());
   // A local answer ends the exchange here.
   if (ex.pending != nullptr) {
     ex.pending->cancel();
@@ -838,6 +853,7 @@ void DownstreamConnection::begin_close() {
   state_ = State::Closing;
   if (!bev_) return;
   bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+  write_now(bev_.get());
   if (evbuffer_get_length(output()) == 0) {
     shutdown(bufferevent_getfd(bev_.get()), SHUT_WR);
     arm_timer(kLingerTime);

@@ -122,6 +122,7 @@ class DownstreamConnection final : public DecisionReceiver, public UpstreamOwner
   void read_response();
   bool parse_response_head();
   void pump_response_body();
+  void relay_response_body();
   void finish_exchange();
   void answer(int status, std::string_view error_code, bool close);
   void answer_decision();

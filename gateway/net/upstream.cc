@@ -59,6 +59,10 @@ void UpstreamConnection::await_response() {
   bufferevent_enable(bev_.get(), EV_READ);
 }
 
+void UpstreamConnection::write_now() {
+  if (connected_ && bev_) net::write_now(bev_.get());
+}
+
 void UpstreamConnection::pause_reading() { bufferevent_disable(bev_.get(), EV_READ); }
 void UpstreamConnection::resume_reading() { bufferevent_enable(bev_.get(), EV_READ); }
 
@@ -105,9 +109,10 @@ void UpstreamConnection::on_read(bufferevent*, void* arg) noexcept {
   }
 }
 
-void UpstreamConnection::on_write(bufferevent*, void* arg) noexcept {
+void UpstreamConnection::on_write(bufferevent* bev, void* arg) noexcept {
   auto* self = static_cast<UpstreamConnection*>(arg);
   try {
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
     if (self->owner_ != nullptr) self->owner_->upstream_drained();
   } catch (...) {
     log::error("exception in upstream write callback");
@@ -126,6 +131,7 @@ void UpstreamConnection::on_event(bufferevent*, short what, void* arg) noexcept 
       // From now on the connect timeout no longer applies; the owner sets response timeouts.
       timeval tv = to_timeval(self->pool_.target().timeout);
       bufferevent_set_timeouts(self->bev_.get(), nullptr, &tv);
+      if (evbuffer_get_length(self->output()) == 0) bufferevent_disable(self->bev_.get(), EV_WRITE);
       if (self->owner_ != nullptr) self->owner_->upstream_drained();
       return;
     }

@@ -36,6 +36,9 @@ class UpstreamConnection {
   bool connected() const { return connected_; }
   // Reading with the upstream's response timeout (waiting for / reading a response).
   void await_response();
+  // Writes queued output now when connected (see net::write_now); while connecting,
+  // libevent writes once the connection is up.
+  void write_now();
   void pause_reading();
   void resume_reading();
   // Done with a request: back to the pool if reusable, else closed.
