@@ -1,0 +1,142 @@
+#include "auth/json.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+namespace portcullis::auth {
+namespace {
+
+using rapidjson::SizeType;
+
+// Forwards SAX events to the Document (which is itself a SAX handler) while bounding
+// nesting depth, so a deep document is refused before it is built.
+class DepthLimitedHandler {
+ public:
+  DepthLimitedHandler(rapidjson::Document& doc, unsigned max_depth) : doc_(doc), max_depth_(max_depth) {}
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const char* str, SizeType len, bool copy) { return doc_.RawNumber(str, len, copy); }
+  bool String(const char* str, SizeType len, bool copy) { return doc_.String(str, len, copy); }
+  bool Key(const char* str, SizeType len, bool copy) { return doc_.Key(str, len, copy); }
+  bool StartObject() { return enter() && doc_.StartObject(); }
+  bool EndObject(SizeType members) {
+    --depth_;
+    return doc_.EndObject(members);
+  }
+  bool StartArray() { return enter() && doc_.StartArray(); }
+  bool EndArray(SizeType elements) {
+    --depth_;
+    return doc_.EndArray(elements);
+  }
+
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool enter() {
+    if (++depth_ > max_depth_) {
+      too_deep_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  rapidjson::Document& doc_;
+  unsigned max_depth_;
+  unsigned depth_ = 0;
+  bool too_deep_ = false;
+};
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+struct Generator {
+  std::string_view text;
+  DepthLimitedHandler* handler;
+  rapidjson::ParseResult result;
+
+  bool operator()(rapidjson::Document&) {
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    rapidjson::Reader reader;
+    result = reader.Parse<kParseFlags>(ms, *handler);
+    return !result.IsError();
+  }
+};
+
+std::string_view name_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+bool object_has_duplicates(const rapidjson::Value& obj, std::vector<std::string_view>& names) {
+  const SizeType n = obj.MemberCount();
+  if (n < 2) return false;
+  if (n <= 8) {  // small objects (the common case): no allocation
+    for (auto a = obj.MemberBegin(); a != obj.MemberEnd(); ++a) {
+      for (auto b = a + 1; b != obj.MemberEnd(); ++b) {
+        if (name_of(a->name) == name_of(b->name)) return true;
+      }
+    }
+    return false;
+  }
+  names.clear();
+  for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) names.push_back(name_of(m->name));
+  std::sort(names.begin(), names.end());
+  return std::adjacent_find(names.begin(), names.end()) != names.end();
+}
+
+// rapidjson turns an unpaired low surrogate escape (backslash-u DC00) into bytes that are not
+// UTF-8 (ED B0 80); other parsers substitute U+FFFD. Refuse the difference.
+bool has_encoded_surrogate(std::string_view s) {
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return true;
+  }
+  return false;
+}
+
+// Depth is already bounded by the parser, so this recursion is bounded too.
+AuthStatus check_tree(const rapidjson::Value& v, std::vector<std::string_view>& names) {
+  if (v.IsString()) return has_encoded_surrogate(name_of(v)) ? AuthStatus::JwtBadJson : AuthStatus::Ok;
+  if (v.IsObject()) {
+    if (object_has_duplicates(v, names)) return AuthStatus::JwtDuplicateMember;
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      if (has_encoded_surrogate(name_of(m->name))) return AuthStatus::JwtBadJson;
+      if (auto st = check_tree(m->value, names); st != AuthStatus::Ok) return st;
+    }
+  } else if (v.IsArray()) {
+    for (const auto& e : v.GetArray()) {
+      if (auto st = check_tree(e, names); st != AuthStatus::Ok) return st;
+    }
+  }
+  return AuthStatus::Ok;
+}
+
+}  // namespace
+
+AuthStatus parse_json_object(std::string_view text, rapidjson::Document& doc, const JsonLimits& limits) {
+  rapidjson::Document().Swap(doc);  // drop the previous tree and its memory pool
+  if (text.size() > limits.max_bytes) return AuthStatus::TokenTooLarge;
+  // rapidjson's MemoryStream reports NUL as end of input: "{}\0junk" would pass as "{}".
+  // A raw NUL is never valid JSON anyway.
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) return AuthStatus::JwtBadJson;
+
+  DepthLimitedHandler handler(doc, limits.max_depth);
+  Generator gen{text, &handler, {}};
+  doc.Populate(gen);
+  if (gen.result.IsError()) {
+    rapidjson::Document().Swap(doc);
+    return handler.too_deep() ? AuthStatus::JwtJsonTooDeep : AuthStatus::JwtBadJson;
+  }
+  if (!doc.IsObject()) return AuthStatus::JwtNotObject;
+  std::vector<std::string_view> names;
+  const AuthStatus st = check_tree(doc, names);
+  if (st != AuthStatus::Ok) rapidjson::Document().Swap(doc);
+  return st;
+}
+
+}  // namespace portcullis::auth

@@ -1,0 +1,112 @@
+#include "auth/jws.h"
+
+#include "auth/base64url.h"
+#include "auth/json.h"
+
+namespace portcullis::auth {
+namespace {
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+AuthStatus check_header(ParsedJws& out) {
+  const rapidjson::Value& h = out.header;
+
+  auto alg = h.FindMember("alg");
+  if (alg == h.MemberEnd()) return AuthStatus::JwtAlgMissing;
+  if (!alg->value.IsString()) return AuthStatus::JwtAlgUnknown;
+  const std::string_view alg_name = json_string_view(alg->value);
+  if (iequals_ascii(alg_name, "none")) return AuthStatus::JwtAlgNone;
+  const auto parsed_alg = alg_from_string(alg_name);
+  if (!parsed_alg) return AuthStatus::JwtAlgUnknown;
+  out.alg = *parsed_alg;
+
+  if (auto kid = h.FindMember("kid"); kid != h.MemberEnd()) {
+    if (!kid->value.IsString() || kid->value.GetStringLength() > kMaxKidBytes) return AuthStatus::JwtKidInvalid;
+    out.kid = json_string_view(kid->value);
+  }
+  if (auto typ = h.FindMember("typ"); typ != h.MemberEnd()) {
+    if (!typ->value.IsString()) return AuthStatus::JwtHeaderInvalid;
+    out.typ = json_string_view(typ->value);
+  }
+  // RFC 7797 unencoded payloads change what is signed; we never implement them, whatever
+  // the value or whether crit lists them.
+  if (h.HasMember("b64")) return AuthStatus::JwtB64Unsupported;
+  // RFC 7515 §4.1.11: a recipient must reject extensions it does not understand. We
+  // understand none, so any crit (well-formed or not) is a rejection.
+  if (h.HasMember("crit")) return AuthStatus::JwtCritUnsupported;
+  return AuthStatus::Ok;
+}
+
+void reset(ParsedJws& out) {
+  out.alg = Alg::RS256;
+  out.kid.reset();
+  out.typ = {};
+  out.signing_input = {};
+  out.signature.clear();
+  rapidjson::Document().Swap(out.header);
+  rapidjson::Document().Swap(out.payload);
+}
+
+// Everything but the payload: segments, header, signature.
+AuthStatus parse_common(std::string_view token, ParsedJws& out, std::string& scratch, JwsSegments& seg) {
+  reset(out);
+  if (auto st = split_compact(token, seg); st != AuthStatus::Ok) return st;
+  out.signing_input = seg.signing_input;
+
+  scratch.clear();
+  if (!base64url_decode(seg.header, scratch)) return AuthStatus::JwtBadBase64;
+  if (auto st = parse_json_object(scratch, out.header); st != AuthStatus::Ok) return st;
+  if (auto st = check_header(out); st != AuthStatus::Ok) return st;
+
+  if (seg.signature.empty()) return AuthStatus::JwtSignatureMalformed;
+  if (!base64url_decode(seg.signature, out.signature)) return AuthStatus::JwtBadBase64;
+  return AuthStatus::Ok;
+}
+
+}  // namespace
+
+AuthStatus split_compact(std::string_view token, JwsSegments& out) {
+  out = {};
+  size_t dots[4];
+  size_t count = 0;
+  for (size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '.') {
+      if (count == 4) return AuthStatus::JwtBadSegmentCount;
+      dots[count++] = i;
+    }
+  }
+  if (count == 4) return AuthStatus::JweUnsupported;
+  if (count != 2) return AuthStatus::JwtBadSegmentCount;
+  out.header = token.substr(0, dots[0]);
+  out.payload = token.substr(dots[0] + 1, dots[1] - dots[0] - 1);
+  out.signature = token.substr(dots[1] + 1);
+  out.signing_input = token.substr(0, dots[1]);
+  return AuthStatus::Ok;
+}
+
+AuthStatus parse_jws(std::string_view token, ParsedJws& out, std::string& scratch) {
+  JwsSegments seg;
+  if (auto st = parse_common(token, out, scratch, seg); st != AuthStatus::Ok) return st;
+  scratch.clear();
+  if (!base64url_decode(seg.payload, scratch)) return AuthStatus::JwtBadBase64;
+  return parse_json_object(scratch, out.payload);
+}
+
+AuthStatus parse_jws_raw_payload(std::string_view token, ParsedJws& out, std::string& payload_bytes) {
+  JwsSegments seg;
+  if (auto st = parse_common(token, out, payload_bytes, seg); st != AuthStatus::Ok) return st;
+  payload_bytes.clear();
+  if (!base64url_decode(seg.payload, payload_bytes)) return AuthStatus::JwtBadBase64;
+  return AuthStatus::Ok;
+}
+
+}  // namespace portcullis::auth

@@ -1,0 +1,138 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "auth/json.h"
+
+using namespace portcullis::auth;
+
+namespace {
+
+std::string nested(const std::string& open, const std::string& close, int depth, const std::string& inner) {
+  std::string s;
+  for (int i = 0; i < depth; ++i) s += open;
+  s += inner;
+  for (int i = 0; i < depth; ++i) s += close;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("parse_json_object accepts well-formed objects") {
+  struct Row { const char* name; std::string input; };
+  const Row rows[] = {
+      {"empty object", "{}"},
+      {"whitespace around", " \t\r\n{\"a\":1}\r\n "},
+      {"all value types", R"({"s":"x","i":-1,"u":1,"d":1.5,"e":1e3,"t":true,"f":false,"n":null,"a":[1,"2"],"o":{"k":1}})"},
+      {"same name in sibling objects", R"({"a":{"x":1},"b":{"x":2}})"},
+      {"same name at different depths", R"({"x":{"x":{"x":1}}})"},
+      {"escaped names that differ", R"({"a":1,"A":2,"a ":3})"},
+      {"unicode escapes, valid pair", R"({"s":"\ud83d\ude00"})"},
+      {"raw UTF-8", "{\"s\":\"caf\xc3\xa9\"}"},
+      {"many distinct members (sorted check)", R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11})"},
+  };
+  for (const auto& row : rows) {
+    SUBCASE(row.name) {
+      rapidjson::Document doc;
+      CHECK(parse_json_object(row.input, doc) == AuthStatus::Ok);
+      CHECK(doc.IsObject());
+    }
+  }
+}
+
+TEST_CASE("parse_json_object rejects what other parsers would read differently") {
+  struct Row { const char* name; std::string input; AuthStatus expected; };
+  const Row rows[] = {
+      {"empty", "", AuthStatus::JwtBadJson},
+      {"array top level", "[1]", AuthStatus::JwtNotObject},
+      {"string top level", R"("x")", AuthStatus::JwtNotObject},
+      {"number top level", "1", AuthStatus::JwtNotObject},
+      {"null top level", "null", AuthStatus::JwtNotObject},
+      {"trailing garbage", R"({"a":1}x)", AuthStatus::JwtBadJson},
+      {"two objects", R"({"a":1}{"b":2})", AuthStatus::JwtBadJson},
+      {"trailing comma", R"({"a":1,})", AuthStatus::JwtBadJson},
+      {"single quotes", "{'a':1}", AuthStatus::JwtBadJson},
+      {"comment", "{/*c*/\"a\":1}", AuthStatus::JwtBadJson},
+      {"NaN", R"({"a":NaN})", AuthStatus::JwtBadJson},
+      {"Infinity", R"({"a":Infinity})", AuthStatus::JwtBadJson},
+      {"huge number", R"({"a":1e400})", AuthStatus::JwtBadJson},
+      {"leading zero", R"({"a":01})", AuthStatus::JwtBadJson},
+      {"unterminated", R"({"a":1)", AuthStatus::JwtBadJson},
+      {"raw control char in string", "{\"a\":\"x\ny\"}", AuthStatus::JwtBadJson},
+      {"NUL then garbage", std::string("{\"a\":1}\0junk", 12), AuthStatus::JwtBadJson},
+      {"NUL inside", std::string("{\"a\":\0}", 7), AuthStatus::JwtBadJson},
+      {"invalid UTF-8 byte", "{\"a\":\"\xff\"}", AuthStatus::JwtBadJson},
+      {"overlong UTF-8", "{\"a\":\"\xc0\xaf\"}", AuthStatus::JwtBadJson},
+      {"truncated UTF-8", "{\"a\":\"\xe2\x82\"}", AuthStatus::JwtBadJson},
+      {"invalid UTF-8 in a name", "{\"\xfe\":1}", AuthStatus::JwtBadJson},
+      {"lone high surrogate escape", R"({"a":"\ud800"})", AuthStatus::JwtBadJson},
+      {"lone low surrogate escape", R"({"a":"\udc00"})", AuthStatus::JwtBadJson},
+      {"lone low surrogate in a name", R"({"\udfff":1})", AuthStatus::JwtBadJson},
+      {"duplicate at top", R"({"a":1,"a":2})", AuthStatus::JwtDuplicateMember},
+      {"duplicate alg", R"({"alg":"RS256","alg":"none"})", AuthStatus::JwtDuplicateMember},
+      {"duplicate via escape", R"({"alg":1,"\u0061lg":2})", AuthStatus::JwtDuplicateMember},
+      {"duplicate nested in object", R"({"o":{"x":1,"x":1}})", AuthStatus::JwtDuplicateMember},
+      {"duplicate nested in array", R"({"a":[{"k":1},{"k":1,"k":2}]})", AuthStatus::JwtDuplicateMember},
+      {"duplicate in a big object", R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"a":11})",
+       AuthStatus::JwtDuplicateMember},
+      {"duplicate with embedded NUL names", std::string("{\"a\\u0000b\":1,\"a\\u0000b\":2}"),
+       AuthStatus::JwtDuplicateMember},
+  };
+  for (const auto& row : rows) {
+    SUBCASE(row.name) {
+      rapidjson::Document doc;
+      CHECK(parse_json_object(row.input, doc) == row.expected);
+    }
+  }
+}
+
+TEST_CASE("names that differ only after a NUL are not duplicates") {
+  rapidjson::Document doc;
+  CHECK(parse_json_object(R"({"a\u0000b":1,"a\u0000c":2})", doc) == AuthStatus::Ok);
+}
+
+TEST_CASE("parse_json_object bounds nesting depth before building the tree") {
+  const JsonLimits limits{64 * 1024, 16};
+  rapidjson::Document doc;
+  SUBCASE("16 levels of objects pass") {
+    CHECK(parse_json_object(nested("{\"a\":", "}", 15, "{}"), doc, limits) == AuthStatus::Ok);
+  }
+  SUBCASE("17 levels of objects fail") {
+    CHECK(parse_json_object(nested("{\"a\":", "}", 16, "{}"), doc, limits) == AuthStatus::JwtJsonTooDeep);
+  }
+  SUBCASE("arrays count as levels") {
+    CHECK(parse_json_object("{\"a\":" + nested("[", "]", 15, "1") + "}", doc, limits) == AuthStatus::Ok);
+    CHECK(parse_json_object("{\"a\":" + nested("[", "]", 16, "1") + "}", doc, limits) == AuthStatus::JwtJsonTooDeep);
+  }
+  SUBCASE("a million brackets are refused quickly, without recursion") {
+    const JsonLimits big{8 * 1024 * 1024, 16};
+    CHECK(parse_json_object("{\"a\":" + std::string(1000000, '['), doc, big) == AuthStatus::JwtJsonTooDeep);
+  }
+  SUBCASE("a custom depth") {
+    CHECK(parse_json_object(R"({"a":{"b":1}})", doc, JsonLimits{1024, 1}) == AuthStatus::JwtJsonTooDeep);
+    CHECK(parse_json_object(R"({"a":1})", doc, JsonLimits{1024, 1}) == AuthStatus::Ok);
+  }
+}
+
+TEST_CASE("parse_json_object bounds size before parsing") {
+  rapidjson::Document doc;
+  const std::string text = R"({"a":"0123456789"})";
+  CHECK(parse_json_object(text, doc, JsonLimits{text.size(), 16}) == AuthStatus::Ok);
+  CHECK(parse_json_object(text, doc, JsonLimits{text.size() - 1, 16}) == AuthStatus::TokenTooLarge);
+}
+
+TEST_CASE("a reused Document holds only the latest parse") {
+  rapidjson::Document doc;
+  REQUIRE(parse_json_object(R"({"a":1})", doc) == AuthStatus::Ok);
+  REQUIRE(parse_json_object(R"({"b":2})", doc) == AuthStatus::Ok);
+  CHECK_FALSE(doc.HasMember("a"));
+  CHECK(doc["b"].GetInt() == 2);
+  REQUIRE(parse_json_object(R"({"c":3,"c":3})", doc) == AuthStatus::JwtDuplicateMember);
+  CHECK_FALSE(doc.IsObject());  // a failed parse leaves nothing usable behind
+}
+
+TEST_CASE("json_string_view keeps embedded NULs") {
+  rapidjson::Document doc;
+  REQUIRE(parse_json_object(R"({"s":"a\u0000b"})", doc) == AuthStatus::Ok);
+  CHECK(json_string_view(doc["s"]) == std::string_view("a\0b", 3));
+}

@@ -1,0 +1,186 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "auth/token_cache.h"
+
+using namespace portcullis::auth;
+
+// Counts heap allocations while armed, to prove a cache hit allocates nothing. Replacing
+// the global operator new is allowed once per program; unit_auth only does it here.
+namespace {
+bool g_counting = false;
+long g_allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (g_counting) ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+// GCC 12 flags free() in a replacement operator delete as mismatched (it pairs it with the
+// library's operator new); here both sides are ours.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+namespace {
+
+std::shared_ptr<const Identity> identity(const std::string& sub, int64_t expires_at) {
+  auto id = std::make_shared<Identity>();
+  id->issuer = "https://auth.example.com";
+  id->subject = sub;
+  id->expires_at = expires_at;
+  return id;
+}
+
+CachedAuth entry(const std::string& sub, int64_t expires_at, uint32_t issuer = 0, uint64_t key = 1) {
+  return CachedAuth{identity(sub, expires_at), issuer, key};
+}
+
+}  // namespace
+
+TEST_CASE("a cached token is found until its exp") {
+  TokenCache cache(8, 3600, 42);
+  cache.insert("tok-a", entry("alice", 1100), 1000);
+  const CachedAuth* hit = cache.lookup("tok-a", 1000);
+  REQUIRE(hit != nullptr);
+  CHECK(hit->identity->subject == "alice");
+  CHECK(cache.lookup("tok-a", 1099) != nullptr);
+  CHECK(cache.lookup("tok-a", 1100) == nullptr);  // now >= exp: gone
+  CHECK(cache.size() == 0);                       // and evicted
+  CHECK(cache.hits() == 2);
+  CHECK(cache.misses() == 1);
+}
+
+TEST_CASE("a different token never gets someone else's identity") {
+  TokenCache cache(8, 3600, 42);
+  cache.insert("tok-a", entry("alice", 5000), 1000);
+  CHECK(cache.lookup("tok-b", 1000) == nullptr);
+  CHECK(cache.lookup("tok-a ", 1000) == nullptr);
+  CHECK(cache.lookup("tok-", 1000) == nullptr);
+  CHECK(cache.lookup("", 1000) == nullptr);
+  CHECK(cache.misses() == 4);
+}
+
+TEST_CASE("max_ttl bounds entries, also those without exp") {
+  TokenCache cache(8, 60, 1);
+  cache.insert("no-exp", entry("svc", 0), 1000);
+  CHECK(cache.lookup("no-exp", 1059) != nullptr);
+  CHECK(cache.lookup("no-exp", 1060) == nullptr);
+  cache.insert("long-exp", entry("bob", 999999), 1000);
+  CHECK(cache.lookup("long-exp", 1060) == nullptr);
+}
+
+TEST_CASE("already-expired results are not cached") {
+  TokenCache cache(8, 3600, 1);
+  cache.insert("old", entry("x", 1000), 1000);
+  cache.insert("older", entry("x", 10), 1000);
+  cache.insert("null", CachedAuth{nullptr, 0, 0}, 1000);
+  CHECK(cache.size() == 0);
+  TokenCache no_ttl(8, 0, 1);
+  no_ttl.insert("tok", entry("x", 5000), 1000);
+  CHECK(no_ttl.size() == 0);
+}
+
+TEST_CASE("the cache is bounded and evicts the least recently used") {
+  TokenCache cache(3, 3600, 7);
+  cache.insert("t1", entry("1", 5000), 1000);
+  cache.insert("t2", entry("2", 5000), 1000);
+  cache.insert("t3", entry("3", 5000), 1000);
+  REQUIRE(cache.lookup("t1", 1000) != nullptr);  // t1 is now the most recent; t2 the oldest
+  cache.insert("t4", entry("4", 5000), 1000);
+  CHECK(cache.size() == 3);
+  CHECK(cache.evictions() == 1);
+  CHECK(cache.lookup("t2", 1000) == nullptr);
+  CHECK(cache.lookup("t1", 1000) != nullptr);
+  CHECK(cache.lookup("t3", 1000) != nullptr);
+  CHECK(cache.lookup("t4", 1000) != nullptr);
+  for (int i = 0; i < 1000; ++i) cache.insert("many-" + std::to_string(i), entry("m", 5000), 1000);
+  CHECK(cache.size() == 3);
+  CHECK(cache.capacity() == 3);
+  CHECK(cache.lookup("many-999", 1000) != nullptr);
+  CHECK(cache.lookup("many-996", 1000) == nullptr);
+}
+
+TEST_CASE("re-inserting a token replaces its entry") {
+  TokenCache cache(4, 3600, 7);
+  cache.insert("t", entry("old", 5000), 1000);
+  cache.insert("t", entry("new", 6000), 1000);
+  CHECK(cache.size() == 1);
+  REQUIRE(cache.lookup("t", 1000) != nullptr);
+  CHECK(cache.lookup("t", 1000)->identity->subject == "new");
+}
+
+TEST_CASE("entries die with their key or issuer") {
+  TokenCache cache(16, 3600, 9);
+  cache.insert("a", entry("a", 5000, 0, 11), 1000);
+  cache.insert("b", entry("b", 5000, 0, 12), 1000);
+  cache.insert("c", entry("c", 5000, 1, 11), 1000);
+  cache.insert("d", entry("d", 5000, 1, 13), 1000);
+  CHECK(cache.erase_key(0, 11) == 1);
+  CHECK(cache.lookup("a", 1000) == nullptr);
+  CHECK(cache.lookup("c", 1000) != nullptr);  // same key id, other issuer: kept
+  CHECK(cache.erase_issuer(1) == 2);
+  CHECK(cache.lookup("c", 1000) == nullptr);
+  CHECK(cache.lookup("b", 1000) != nullptr);
+  cache.clear();
+  CHECK(cache.size() == 0);
+  // Slots freed by erase are reusable.
+  for (int i = 0; i < 16; ++i) cache.insert("x" + std::to_string(i), entry("x", 5000), 1000);
+  CHECK(cache.size() == 16);
+  CHECK(cache.evictions() == 0);
+}
+
+TEST_CASE("the identity outlives its eviction for whoever holds it") {
+  TokenCache cache(1, 3600, 3);
+  cache.insert("t1", entry("alice", 5000), 1000);
+  std::shared_ptr<const Identity> held = cache.lookup("t1", 1000)->identity;
+  cache.insert("t2", entry("bob", 5000), 1000);
+  CHECK(cache.lookup("t1", 1000) == nullptr);
+  CHECK(held->subject == "alice");
+  CHECK(held.use_count() == 1);  // the cache released its reference on eviction
+}
+
+TEST_CASE("token_hash depends on every byte, the length and the seed") {
+  const std::string base(100, 'a');
+  const uint64_t h = token_hash(base, 1);
+  for (size_t i = 0; i < base.size(); ++i) {
+    std::string t = base;
+    t[i] = 'b';
+    CAPTURE(i);
+    CHECK(token_hash(t, 1) != h);
+  }
+  CHECK(token_hash(base + '\0', 1) != h);
+  CHECK(token_hash(base.substr(0, 99), 1) != h);
+  CHECK(token_hash(base, 2) != h);
+  CHECK(token_hash("", 1) != token_hash(std::string(1, '\0'), 1));
+  CHECK(token_hash(base, 1) == h);
+}
+
+TEST_CASE("a cache hit allocates nothing") {
+  TokenCache cache(4, 3600, 5);
+  const std::string token(900, 'T');
+  cache.insert(token, entry("alice", 5000), 1000);
+  cache.insert("other", entry("bob", 5000), 1000);
+  g_allocations = 0;
+  g_counting = true;
+  const CachedAuth* a = cache.lookup(token, 1000);    // hit (and moves to the front)
+  const CachedAuth* b = cache.lookup("other", 1000);  // hit
+  const CachedAuth* c = cache.lookup("miss", 1000);   // miss
+  g_counting = false;
+  CHECK(a != nullptr);
+  CHECK(b != nullptr);
+  CHECK(c == nullptr);
+  CHECK(g_allocations == 0);
+  // The counter itself works.
+  g_counting = true;
+  auto probe = std::make_unique<int>(1);
+  g_counting = false;
+  CHECK(g_allocations == 1);
+}
