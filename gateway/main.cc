@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin/admin_handler.h"
+#include "cli/commands.h"
 #include "config/gateway_config.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
@@ -28,6 +29,10 @@ constexpr std::string_view kUsage =
 Usage:
   portcullis run --config gateway.yaml        serve (the default command)
   portcullis validate --config gateway.yaml   check the config; exit 1 with file:line: messages
+  portcullis keys generate --alg ES256 --out DIR
+                                              a dev key pair (DIR/private.pem) and its DIR/jwks.json
+  portcullis token mint --key DIR/private.pem --claims '{...}' [--ttl 15m]
+                                              a signed dev token (for demos and tests only)
   portcullis --version | --help
 
 Flags:
@@ -140,6 +145,8 @@ int run(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "keys") return cli::keys_main(argc - 2, argv + 2);
+  if (argc >= 2 && std::string_view(argv[1]) == "token") return cli::token_main(argc - 2, argv + 2);
   Args args = parse_args(argc, argv);
   if (args.help) {
     std::fputs(kUsage.data(), stdout);

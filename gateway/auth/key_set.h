@@ -29,6 +29,8 @@ class KeySet {
   static std::shared_ptr<const KeySet> from_jwks(std::string_view json, size_t max_bytes, Report& report);
   static std::shared_ptr<const KeySet> from_secret(std::string secret, Report& report);
 
+  // The key holding `kid`. A set built from a configured secret has one key and no kids:
+  // that key is returned whatever the kid (it is only a hint, and it can name no other key).
   const Entry* find(std::string_view kid) const;
   bool ambiguous(std::string_view kid) const;
   const std::vector<Entry>& entries() const { return entries_; }
@@ -40,6 +42,7 @@ class KeySet {
   std::vector<Entry> entries_;
   std::vector<std::string> ambiguous_kids_;
   std::string source_;
+  bool secret_ = false;  // built by from_secret
 };
 
 }  // namespace portcullis::auth

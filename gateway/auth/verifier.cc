@@ -14,6 +14,32 @@ AuthStatus verify_with_key(const KeySet::Entry& entry, Alg alg, const ParsedJws&
 
 }  // namespace
 
+AuthStatus verify_jws_signature(const ParsedJws& jws, const KeySet& keys, const KeySet::Entry*& verified_by) {
+  verified_by = nullptr;
+  if (jws.kid) {
+    if (keys.ambiguous(*jws.kid)) return AuthStatus::JwksKidAmbiguous;
+    const KeySet::Entry* entry = keys.find(*jws.kid);
+    if (entry == nullptr) return AuthStatus::JwksKidNotFound;
+    if (AuthStatus st = verify_with_key(*entry, jws.alg, jws); st != AuthStatus::Ok) return st;
+    verified_by = entry;
+    return AuthStatus::Ok;
+  }
+  // No kid: try the keys that fit the algorithm, a bounded number of them.
+  size_t tried = 0;
+  AuthStatus first_failure = AuthStatus::JwksNoMatchingKey;
+  for (const KeySet::Entry& entry : keys.entries()) {
+    if (!entry.key->fits(jws.alg)) continue;
+    if (tried++ == kMaxKidlessCandidates) break;
+    AuthStatus st = crypto::verify_signature(jws.alg, *entry.key, jws.signing_input, jws.signature);
+    if (st == AuthStatus::Ok) {
+      verified_by = &entry;
+      return AuthStatus::Ok;
+    }
+    if (first_failure == AuthStatus::JwksNoMatchingKey) first_failure = st;
+  }
+  return first_failure;
+}
+
 void verify_token(std::string_view token, std::span<const IssuerView> issuers, int64_t now, VerifyScratch& scratch,
                   VerifyOutcome& out) {
   out = VerifyOutcome{};
@@ -56,41 +82,10 @@ void verify_token(std::string_view token, std::span<const IssuerView> issuers, i
     return;
   }
 
-  const KeySet& keys = *issuer->keys;
   const KeySet::Entry* verified_by = nullptr;
-  if (jws.kid) {
-    if (keys.ambiguous(*jws.kid)) {
-      out.status = AuthStatus::JwksKidAmbiguous;
-      return;
-    }
-    const KeySet::Entry* entry = keys.find(*jws.kid);
-    if (entry == nullptr) {
-      out.status = AuthStatus::JwksKidNotFound;
-      return;
-    }
-    if (AuthStatus st = verify_with_key(*entry, jws.alg, jws); st != AuthStatus::Ok) {
-      out.status = st;
-      return;
-    }
-    verified_by = entry;
-  } else {
-    // No kid: try the keys that fit the algorithm, a bounded number of them.
-    size_t tried = 0;
-    AuthStatus first_failure = AuthStatus::JwksNoMatchingKey;
-    for (const KeySet::Entry& entry : keys.entries()) {
-      if (!entry.key->fits(jws.alg)) continue;
-      if (tried++ == kMaxKidlessCandidates) break;
-      AuthStatus st = crypto::verify_signature(jws.alg, *entry.key, jws.signing_input, jws.signature);
-      if (st == AuthStatus::Ok) {
-        verified_by = &entry;
-        break;
-      }
-      if (first_failure == AuthStatus::JwksNoMatchingKey) first_failure = st;
-    }
-    if (verified_by == nullptr) {
-      out.status = first_failure;
-      return;
-    }
+  if (AuthStatus st = verify_jws_signature(jws, *issuer->keys, verified_by); st != AuthStatus::Ok) {
+    out.status = st;
+    return;
   }
   out.key_id = verified_by->id;
   out.identity = std::make_shared<const Identity>(std::move(identity));

@@ -39,4 +39,11 @@ struct VerifyOutcome {
 void verify_token(std::string_view token, std::span<const IssuerView> issuers, int64_t now, VerifyScratch& scratch,
                   VerifyOutcome& out);
 
+// The key-selection and signature step of verify_token, for a JWS parsed by parse_jws or
+// parse_jws_raw_payload (whose payload need not be a claims set): with a kid, the one key
+// holding it (JwksKidAmbiguous / JwksKidNotFound / JwksKidAlgMismatch); without, the first
+// kMaxKidlessCandidates keys that fit the alg (JwksNoMatchingKey when none fits, else the
+// first key's failure). On Ok `verified_by` points at the key that verified.
+AuthStatus verify_jws_signature(const ParsedJws& jws, const KeySet& keys, const KeySet::Entry*& verified_by);
+
 }  // namespace portcullis::auth
