@@ -189,17 +189,20 @@ AuthStatus validate_claims(const rapidjson::Value& payload, std::string_view typ
                            int64_t now, Identity& out) {
   const AuthStatus st = validate(payload, typ, rules, now, out);
   if (st == AuthStatus::Ok) {
-    rapidjson::Document().Swap(out.claims);  // release a reused Identity's old pool first
-    out.claims.CopyFrom(payload, out.claims.GetAllocator());
+    // A compact copy in a pool of its own (see Identity::claims_pool).
+    auto pool = std::make_unique<rapidjson::MemoryPoolAllocator<>>(512);
+    rapidjson::Document copy(pool.get());
+    copy.CopyFrom(payload, copy.GetAllocator());
+    out.claims = std::move(copy);
+    out.claims_pool = std::move(pool);  // the old pool (if any) is no longer referenced
   }
   return st;
 }
 
 AuthStatus validate_claims(rapidjson::Document&& payload, std::string_view typ, const ClaimRules& rules,
                            int64_t now, Identity& out) {
-  const AuthStatus st = validate(payload, typ, rules, now, out);
-  if (st == AuthStatus::Ok) out.claims.Swap(payload);
-  return st;
+  // Copies rather than taking `payload` over: its pool may be a reused parse buffer.
+  return validate_claims(static_cast<const rapidjson::Value&>(payload), typ, rules, now, out);
 }
 
 std::optional<std::string_view> peek_issuer(const rapidjson::Value& payload) {

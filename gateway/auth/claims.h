@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ struct Identity {
   std::string subject;              // empty when the token has no sub
   std::vector<std::string> scopes;  // whole tokens, in token order, empty ones dropped
   int64_t expires_at = 0;           // ceil(exp); 0 = the token has no exp
+  // The pool `claims` lives in, sized to the payload: identities sit in the token cache, and
+  // rapidjson's default pool would cost 64 KiB each. Declared first: it outlives `claims`.
+  std::unique_ptr<rapidjson::MemoryPoolAllocator<>> claims_pool;
   rapidjson::Document claims;       // the full payload, for policy and identity headers
 };
 

@@ -1,14 +1,23 @@
 #include "auth/extractor.h"
 
+#include <array>
+
 namespace portcullis::auth {
 namespace {
 
 constexpr std::string_view kScheme = "bearer";
 
-bool is_token68_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~' || c == '+' || c == '/';
-}
+// A table, not a chain of comparisons: every byte of every token passes through here.
+constexpr std::array<bool, 256> kToken68 = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~' || c == '+' || c == '/';
+  }
+  return t;
+}();
+
+bool is_token68_char(char c) { return kToken68[static_cast<unsigned char>(c)]; }
 
 bool is_token68(std::string_view t) {
   size_t i = 0;

@@ -29,13 +29,24 @@ struct JwsSegments {
 AuthStatus split_compact(std::string_view token, JwsSegments& out);
 
 struct ParsedJws {
+  // rapidjson's default pool takes 64 KiB at the first allocation; a reused parse instead
+  // works in these buffers (larger documents spill into the heap).
+  alignas(8) char header_buffer[1024];
+  alignas(8) char payload_buffer[4096];
+  rapidjson::MemoryPoolAllocator<> header_pool{header_buffer, sizeof header_buffer, 4096};
+  rapidjson::MemoryPoolAllocator<> payload_pool{payload_buffer, sizeof payload_buffer, 16384};
+
   Alg alg = Alg::RS256;
   std::optional<std::string_view> kid;  // view into `header`
   std::string_view typ;                 // view into `header`; empty when absent
   std::string_view signing_input;       // view into the token
   std::string signature;                // decoded (capacity reused across parses)
-  rapidjson::Document header;           // owns the strings kid/typ point into
-  rapidjson::Document payload;          // the claims (parse_jws only)
+  rapidjson::Document header{&header_pool};    // owns the strings kid/typ point into
+  rapidjson::Document payload{&payload_pool};  // the claims (parse_jws only)
+
+  ParsedJws() = default;
+  ParsedJws(const ParsedJws&) = delete;  // the documents point into this object
+  ParsedJws& operator=(const ParsedJws&) = delete;
 };
 
 // Parses a compact JWS whose payload is a JWT claims set (a JSON object). The views in
