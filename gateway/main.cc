@@ -14,7 +14,9 @@
 #include "metrics/metrics.h"
 #include "net/server.h"
 #include "proxy/key_manager.h"
+#include "config/policy_loader.h"
 #include "proxy/net_settings.h"
+#include "proxy/policy_store.h"
 #include "proxy/proxy_handler.h"
 
 namespace {
@@ -29,7 +31,12 @@ constexpr std::string_view kUsage =
 Usage:
   portcullis run --config gateway.yaml        serve (the default command)
   portcullis validate --config gateway.yaml   check the config; exit 1 with file:line: messages
-  portcullis keys generate --alg ES256 --out DIR
+  portcullis explain --config gateway.yaml --method GET --path /orders/7 [--host H]
+                     [--token JWT | --claims '{"scope":"orders:read"}']
+                                              the matched route and the decision, with the reason
+  portcullis test --config gateway.yaml policies/tests.yaml
+                                              run table-driven policy tests; exit 1 on a failure
+  portcullis keys generate --alg ES256 --out DIR [--kid KID] [--force]
                                               a dev key pair (DIR/private.pem) and its DIR/jwks.json
   portcullis token mint --key DIR/private.pem --claims '{...}' [--ttl 15m]
                                               a signed dev token (for demos and tests only)
@@ -85,6 +92,9 @@ config::LoadResult load_or_report(const std::string& path) {
 int validate(const Args& args) {
   config::LoadResult r = load_or_report(args.config);
   if (!r.ok()) return 1;
+  config::PolicyLoadResult p = config::load_policies(r.config->policies, *r.config);
+  for (const config::ConfigError& e : p.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  if (!p.ok()) return 1;
   std::printf("%s: ok\n", args.config.c_str());
   return 0;
 }
@@ -107,6 +117,12 @@ int run(const Args& args) {
   metrics::Metrics metrics;
   net::Server server(std::move(settings.value()), metrics);
   proxy::KeyManager keys(r.config, metrics);
+  proxy::PolicyStore policies(r.config, metrics);
+  if (policies.enabled()) {
+    std::vector<config::ConfigError> errors = policies.load_initial();
+    for (const config::ConfigError& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    if (!errors.empty()) return 1;
+  }
   // After every key refresh attempt, each worker re-checks the requests it parked for it.
   keys.subscribe([&server](size_t issuer) {
     for (auto& w : server.workers()) {
@@ -115,7 +131,7 @@ int run(const Args& args) {
     }
   });
   auto proxy_factory = [&](net::Worker& worker) {
-    auto handler = std::make_unique<proxy::ProxyHandler>(cfg, &keys, worker.stats());
+    auto handler = std::make_unique<proxy::ProxyHandler>(cfg, &keys, &policies, worker.stats());
     proxy::ProxyHandler* h = handler.get();
     worker.add_tick([h] { h->expire_parked(); });
     return handler;
@@ -123,7 +139,10 @@ int run(const Args& args) {
   // The admin loop is also the control loop: key fetches and refreshes run there.
   auto admin_factory = [&](net::Worker& control) {
     keys.start(control);
-    return std::make_unique<admin::AdminHandler>(metrics, [&keys] { return keys.ready(); }, server.shared().draining);
+    policies.start(control);
+    return std::make_unique<admin::AdminHandler>(
+        metrics, [&keys, &policies] { return keys.ready() && (!policies.enabled() || policies.loaded()); },
+        server.shared().draining);
   };
   if (auto err = server.start({cfg.listen.host, cfg.listen.port}, {cfg.admin_host, cfg.admin_port}, cfg.workers,
                               proxy_factory, admin_factory)) {
@@ -138,7 +157,7 @@ int run(const Args& args) {
                           log::str("admin", host_port(cfg.admin_host, server.admin_port())),
                           log::num("workers", static_cast<int64_t>(cfg.workers)),
                           log::str("version", kVersion)});
-  server.run_until_signal(nullptr);
+  server.run_until_signal([&policies] { policies.request_reload(); });
   return 0;
 }
 
@@ -147,6 +166,8 @@ int run(const Args& args) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "keys") return cli::keys_main(argc - 2, argv + 2);
   if (argc >= 2 && std::string_view(argv[1]) == "token") return cli::token_main(argc - 2, argv + 2);
+  if (argc >= 2 && std::string_view(argv[1]) == "explain") return cli::explain_main(argc - 2, argv + 2);
+  if (argc >= 2 && std::string_view(argv[1]) == "test") return cli::test_main(argc - 2, argv + 2);
   Args args = parse_args(argc, argv);
   if (args.help) {
     std::fputs(kUsage.data(), stdout);

@@ -7,5 +7,7 @@ namespace portcullis::cli {
 
 int keys_main(int argc, char** argv);   // portcullis keys generate --alg ES256 --out DIR
 int token_main(int argc, char** argv);  // portcullis token mint --key DIR/private.pem --claims '{...}' [--ttl 15m]
+int explain_main(int argc, char** argv);  // portcullis explain --config F --method M --path P [--host H] [--token|--claims]
+int test_main(int argc, char** argv);     // portcullis test --config F CASES.yaml
 
 }  // namespace portcullis::cli

@@ -31,6 +31,7 @@ struct PendingContext {
   net::Decision* decision = nullptr;
   net::DecisionReceiver* receiver = nullptr;
   const void* route = nullptr;
+  std::shared_ptr<const void> keep;  // keeps what `route` points into alive (a policy set)
 };
 
 // Told the outcome of an authentication that had to wait.

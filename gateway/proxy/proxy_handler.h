@@ -1,7 +1,8 @@
-// The per-request pipeline on the public port: extract the token -> authenticate (cache,
-// keys, parked refresh) -> decide -> identity headers. Route matching and policy plug in
-// here; until then every request needs a valid token from a configured issuer (or, with no
-// issuer configured, is forwarded as is) and goes to the `default` upstream.
+// The per-request pipeline on the public port: match the route (policy) -> extract the
+// token -> authenticate (cache, keys, parked refresh) -> issuer and requirements -> forward
+// with identity headers, or answer 401/403/404/405/503. Without policy files, every request
+// needs a valid token from a configured issuer (none configured: every request is
+// forwarded) and goes to the `default` upstream.
 #pragma once
 
 #include <cstddef>
@@ -12,14 +13,17 @@
 #include "config/gateway_config.h"
 #include "metrics/metrics.h"
 #include "net/handler.h"
+#include "policy/model.h"
 #include "proxy/authenticator.h"
 #include "proxy/key_manager.h"
+#include "proxy/policy_store.h"
 
 namespace portcullis::proxy {
 
 class ProxyHandler final : public net::RequestHandler, public AuthWaiter {
  public:
-  ProxyHandler(const config::GatewayConfig& config, KeyManager* keys, metrics::WorkerStats& stats);
+  ProxyHandler(const config::GatewayConfig& config, KeyManager* keys, PolicyStore* policies,
+               metrics::WorkerStats& stats);
 
   net::Cancelable* decide(const net::RequestView& request, net::Decision& decision,
                           net::DecisionReceiver& receiver) override;
@@ -33,13 +37,21 @@ class ProxyHandler final : public net::RequestHandler, public AuthWaiter {
   }
 
  private:
-  void finish(const AuthResult& result, net::Decision& d);
+  // Finds the token; TokenMissing when there is none.
+  auth::AuthStatus extract(const net::RequestView& request, std::string_view& token) const;
+  void finish(const AuthResult& result, const policy::Route* route, net::Decision& d);
+  void allow(const auth::Identity* identity, net::Decision& d);
+  void refuse(const AuthResult& result, net::Decision& d);
+  void respond(net::Decision& d, int status, std::string_view code);
 
   const config::GatewayConfig& config_;
+  PolicyStore* policies_;
   metrics::WorkerStats& stats_;
   size_t default_upstream_ = 0;
   std::vector<std::string> identity_names_;
   std::unique_ptr<Authenticator> auth_;
+  std::shared_ptr<const policy::PolicySet> policy_set_;
+  uint64_t policy_version_ = 0;
   std::vector<std::string_view> dropped_claims_;
 };
 
