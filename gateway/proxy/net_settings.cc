@@ -9,6 +9,7 @@ namespace portcullis::proxy {
 
 Result<net::NetSettings> make_net_settings(const config::GatewayConfig& config) {
   net::NetSettings s;
+  if (config.listen.tls) return Error{"listen.tls: TLS listeners are not supported by this build yet"};
   s.max_header_bytes = config.limits.max_header_bytes;
   s.max_body_bytes = config.limits.max_body_bytes;
   s.client_timeout = config.limits.client_timeout;

@@ -130,9 +130,12 @@ void ProxyHandler::finish(const AuthResult& result, const policy::Route* route, 
     policy::Evaluation ev = policy::evaluate(*route, result.identity.get(), false);
     if (!ev.allowed) {
       std::string v(kRealm);
-      v.append(", error=\"insufficient_scope\", scope=\"");
-      v.append(route->required_scopes);
-      v.append("\"");
+      v.append(", error=\"insufficient_scope\"");
+      if (!route->required_scopes.empty()) {  // a route that requires only claims names no scope
+        v.append(", scope=\"");
+        v.append(route->required_scopes);
+        v.append("\"");
+      }
       d.headers.push_back({"WWW-Authenticate", std::move(v)});
       d.subject = result.identity->subject;
       respond(d, 403, "insufficient_scope");
