@@ -133,7 +133,7 @@ TEST_CASE("methods: case-sensitive tokens; 405 lists the union of what the match
             });
 }
 
-TEST_CASE("matrix parameters: part of the segment for exact paths, stripped for prefixes") {
+TEST_CASE("matrix parameters never dodge a route: stripped per segment for exact paths and prefixes") {
   auto set = make_set({
       {.name = "exact", .path = "/login"},
       {.name = "admin", .path_prefix = "/admin"},
@@ -145,7 +145,9 @@ TEST_CASE("matrix parameters: part of the segment for exact paths, stripped for 
                 {"prefix, bare semicolon", "", "GET", "/admin;/users", M, "admin"},
                 {"prefix, params on a later segment", "", "GET", "/api;a/v1;b/x", M, "nested"},
                 {"prefix, params do not join segments", "", "GET", "/adminx;y", N, ""},
-                {"exact path keeps params", "", "GET", "/login;jsessionid=1", N, ""},
+                {"exact path covers its params (servlets serve /login;x as /login)", "", "GET",
+                 "/login;jsessionid=1", M, "exact"},
+                {"exact path, params on an inner segment", "", "GET", "/login;a/", N, ""},
                 {"exact path itself", "", "GET", "/login", M, "exact"},
             });
 }
