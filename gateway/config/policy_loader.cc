@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 
+#include "config/yaml_shape.h"
 #include "http/path.h"
 
 namespace portcullis::config {
@@ -25,41 +26,6 @@ using policy::Route;
 
 // ---- shape helpers (the same conventions as gateway_config.cc) ----------------------------
 
-std::string join(std::initializer_list<std::string_view> items) {
-  std::string out;
-  for (auto item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
-
-int line_of(const YAML::Node& node) {
-  if (!node.IsDefined()) return 0;
-  YAML::Mark mark = node.Mark();
-  return mark.line >= 0 ? mark.line + 1 : 0;
-}
-
-// A user value in a message: bounded, control bytes escaped.
-std::string quote(std::string_view value) {
-  constexpr size_t kMax = 80;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (char c : value.substr(0, kMax)) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  if (value.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto b = static_cast<unsigned char>(c);
@@ -67,84 +33,12 @@ bool has_control(std::string_view s) {
   });
 }
 
-struct Sink {
-  std::string file;
-  std::vector<ConfigError> errors;
-  void add(int line, std::string key, std::string message) {
-    errors.push_back(ConfigError{file, line, std::move(key), std::move(message)});
-  }
-};
-
-struct Field {
-  YAML::Node node;
-  int line = 0;
-  std::string path;
-  int key_line = 0;
-};
-
-// A mapping checked for shape: scalar keys, no duplicates, only allowed keys (any key when
-// `allowed` is empty).
-class MapView {
- public:
-  MapView(Sink& sink, const Field& at, std::initializer_list<std::string_view> allowed = {})
-      : path_(at.path), line_(at.key_line ? at.key_line : at.line) {
-    if (!at.node.IsMap()) {
-      sink.add(at.line, at.path,
-               (at.node.IsNull() ? "has no value; expected a map" : "must be a map") +
-                   (allowed.size() ? " with keys " + join(allowed) : ""));
-      return;
-    }
-    ok_ = true;
-    for (const auto& kv : at.node) {
-      const YAML::Node key = kv.first;
-      const YAML::Node value = kv.second;
-      int key_line = line_of(key);
-      if (!key.IsScalar()) {
-        sink.add(key_line, path_, "map keys must be plain strings");
-        continue;
-      }
-      const std::string& name = key.Scalar();
-      std::string child = child_path(name);
-      if (const Field* first = find(name)) {
-        sink.add(key_line, child, "duplicate key (first defined on line " + std::to_string(first->key_line) + ")");
-        continue;
-      }
-      if (allowed.size() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        if (name == "<<") {
-          sink.add(key_line, child, "YAML merge keys ('<<') are not supported; write the keys out");
-        } else {
-          sink.add(key_line, child, "unknown key " + quote(name) + " (allowed: " + join(allowed) + ")");
-        }
-        continue;
-      }
-      int value_line = value.IsNull() ? key_line : line_of(value);
-      keys_.push_back(name);
-      fields_.push_back(Field{value, value_line ? value_line : key_line, child, key_line});
-    }
-  }
-
-  bool ok() const { return ok_; }
-  int line() const { return line_; }
-  std::string child_path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  const Field* find(std::string_view key) const {
-    for (size_t i = 0; i < keys_.size(); ++i) {
-      if (keys_[i] == key) return &fields_[i];
-    }
-    return nullptr;
-  }
-  size_t size() const { return keys_.size(); }
-  const std::string& key(size_t i) const { return keys_[i]; }
-  const Field& field(size_t i) const { return fields_[i]; }
-
- private:
-  std::string path_;
-  int line_ = 0;
-  bool ok_ = false;
-  std::vector<std::string> keys_;
-  std::vector<Field> fields_;
-};
+using yaml_shape::Field;
+using yaml_shape::join;
+using yaml_shape::line_of;
+using yaml_shape::MapView;
+using yaml_shape::quote;
+using yaml_shape::Sink;
 
 // Shared readers: each reports its own error and returns nullopt/false on failure.
 class Reader {
