@@ -55,11 +55,16 @@ void append_uint(std::string& out, uint64_t v) {
   out.append(buf, end);
 }
 
-void append_hex(std::string& out, uint64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, 16);
+// Moves `n` bytes from `in` to `out` as one chunk of the chunked coding (no copy of the data).
+void move_as_chunk(evbuffer* in, evbuffer* out, size_t n) {
+  char line[24];
+  auto [end, ec] = std::to_chars(line, line + sizeof line - 2, n, 16);
   (void)ec;
-  out.append(buf, end);
+  *end++ = '\r';
+  *end++ = '\n';
+  evbuffer_add(out, line, static_cast<size_t>(end - line));
+  evbuffer_remove_buffer(in, out, n);
+  evbuffer_add(out, "\r\n", 2);
 }
 
 // The contiguous bytes at the front of an evbuffer, without copying.
@@ -438,13 +443,7 @@ void DownstreamConnection::pump_request_body() {
         evbuffer_drain(in, step.bytes);
         break;
       case http::ChunkedDecoder::Step::Data: {
-        std::string& s = worker_.scratch();
-        s.clear();
-        append_hex(s, step.bytes);
-        s.append("\r\n");
-        evbuffer_add(out, s.data(), s.size());
-        evbuffer_remove_buffer(in, out, step.bytes);
-        evbuffer_add(out, "\r\n", 2);
+        move_as_chunk(in, out, step.bytes);
         break;
       }
       case http::ChunkedDecoder::Step::Done:
@@ -576,13 +575,7 @@ void DownstreamConnection::relay_response_body() {
       case http::ResponseBodyKind::UntilClose: {
         if (avail == 0) return;  // completes when the upstream closes
         if (ex.client_framing == http::ClientFraming::Chunked) {
-          std::string& s = worker_.scratch();
-          s.clear();
-          append_hex(s, avail);
-          s.append("\r\n");
-          evbuffer_add(out, s.data(), s.size());
-          evbuffer_remove_buffer(in, out, avail);
-          evbuffer_add(out, "\r\n", 2);
+          move_as_chunk(in, out, avail);
         } else {
           evbuffer_remove_buffer(in, out, avail);
         }
@@ -609,13 +602,7 @@ void DownstreamConnection::relay_response_body() {
             break;
           case http::ChunkedDecoder::Step::Data:
             if (ex.client_framing == http::ClientFraming::Chunked) {
-              std::string& s = worker_.scratch();
-              s.clear();
-              append_hex(s, step.bytes);
-              s.append("\r\n");
-              evbuffer_add(out, s.data(), s.size());
-              evbuffer_remove_buffer(in, out, step.bytes);
-              evbuffer_add(out, "\r\n", 2);
+              move_as_chunk(in, out, step.bytes);
             } else {
               evbuffer_remove_buffer(in, out, step.bytes);
             }
