@@ -117,7 +117,7 @@ class Loader {
   void load(const YAML::Node& root, GatewayConfig& cfg) {
     MapView top(sink_, Field{root, line_of(root), ""},
                 {"listen", "admin_listen", "workers", "limits", "upstreams", "issuers",
-                 "identity_headers", "policies", "access_log", "drain_timeout"});
+                 "identity_headers", "policies", "access_log", "drain_timeout", "token_cache_size"});
     if (!top.ok()) return;
 
     if (const Field* f = require(top, "listen", "e.g. listen: 0.0.0.0:8080")) read_listen(*f, cfg.listen);
@@ -138,6 +138,7 @@ class Loader {
     }
     if (const Field* f = top.find("access_log")) read_bool(*f, cfg.access_log);
     if (const Field* f = top.find("drain_timeout")) read_duration(*f, cfg.drain_timeout, Millis(0), Millis(3'600'000));
+    if (const Field* f = top.find("token_cache_size")) read_uint(*f, cfg.token_cache_size, 1, 10'000'000);
   }
 
  private:

@@ -104,6 +104,7 @@ struct GatewayConfig {
   std::vector<std::string> policies;  // patterns as written, resolved against dir (globs expanded elsewhere)
   bool access_log = true;             // extension: JSON access log on stdout
   Millis drain_timeout{20000};        // extension: SIGTERM grace for in-flight requests
+  size_t token_cache_size = 10000;    // extension: verified tokens cached per worker
 
   const UpstreamConfig* find_upstream(std::string_view name) const;
   const IssuerConfig* find_issuer(std::string_view name) const;

@@ -6,7 +6,6 @@
 namespace portcullis::proxy {
 namespace {
 
-constexpr size_t kTokenCacheEntries = 10000;
 constexpr int64_t kTokenCacheMaxTtl = 3600;  // even a token without exp is re-verified hourly
 
 int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -24,7 +23,7 @@ struct Authenticator::Parked final : net::Cancelable {
 };
 
 Authenticator::Authenticator(const config::GatewayConfig& config, KeyManager& keys, metrics::WorkerStats& stats)
-    : config_(config), keys_(keys), stats_(stats), cache_(kTokenCacheEntries, kTokenCacheMaxTtl, std::random_device{}()) {
+    : config_(config), keys_(keys), stats_(stats), cache_(config.token_cache_size, kTokenCacheMaxTtl, std::random_device{}()) {
   for (const config::IssuerConfig& c : config.issuers) {
     auth::ClaimRules r;
     r.issuer = c.issuer;
