@@ -174,7 +174,9 @@ void Worker::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int 
 }
 
 void Worker::accept_connection(evutil_socket_t fd, sockaddr* addr, int len) {
-  if (draining_ ||
+  // shared_.draining is set by the main thread before the workers hear of the drain: from
+  // that moment no new connection is served.
+  if (draining_ || shared_.draining.load(std::memory_order_relaxed) ||
       shared_.connections.load(std::memory_order_relaxed) >= static_cast<int64_t>(settings_.max_connections)) {
     ::close(fd);
     stats_.connection_rejected();

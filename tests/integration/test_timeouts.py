@@ -384,7 +384,17 @@ class DrainTest(unittest.TestCase):
                 gw.proc.send_signal(signal.SIGTERM)
                 signalled = time.monotonic()
 
-                # New connections are refused (or closed unanswered) while the request drains.
+                # readyz reports not ready while draining (or the admin port is gone).
+                def not_ready():
+                    try:
+                        return gw.admin_get("/readyz", timeout=1).status == 503
+                    except (OSError, EOFError):
+                        return True
+                wait_until(not_ready, 1.0, interval=0.05, what="readyz 503 while draining")
+
+                # New connections are refused (or closed unanswered) while the request drains. A
+                # client cannot know when the gateway has handled the signal; readyz turning 503
+                # (above) is when draining has begun.
                 def refusing():
                     try:
                         s = socket.create_connection((HOST, gw.port), timeout=1)
@@ -401,14 +411,6 @@ class DrainTest(unittest.TestCase):
                 wait_until(refusing, 1.2, interval=0.05, what="new connections refused")
                 self.assertLess(time.monotonic() - signalled, 1.5,
                                 "listener still accepting when the in-flight request finished")
-
-                # readyz reports not ready while draining (or the admin port is gone).
-                def not_ready():
-                    try:
-                        return gw.admin_get("/readyz", timeout=1).status == 503
-                    except (OSError, EOFError):
-                        return True
-                wait_until(not_ready, 1.0, interval=0.05, what="readyz 503 while draining")
 
                 # The idle keep-alive connection is closed.
                 self.assertTrue(idle.wait_closed(3 * slack()), "idle connection not closed on SIGTERM")
