@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,9 @@ struct Decision {
   enum class Kind { Forward, Respond };
   Kind kind = Kind::Respond;
   std::string_view route;        // metric/log label; must outlive the request (config-owned)
+  // Holds what `route` (and a pending request's context) point into, e.g. the policy set the
+  // request was decided with, for as long as the request lives: a reload cannot free it.
+  std::shared_ptr<const void> snapshot;
   std::string_view outcome = "deny";  // allow | deny | invalid | error | admin
   std::string subject;           // for the access log
 
@@ -48,6 +52,7 @@ struct Decision {
   void reset() {
     kind = Kind::Respond;
     route = {};
+    snapshot.reset();
     outcome = "deny";
     subject.clear();
     upstream = 0;

@@ -65,6 +65,7 @@ net::Cancelable* ProxyHandler::decide(const net::RequestView& request, net::Deci
       policy_version_ = v;
       policy_set_ = policies_->current();
     }
+    d.snapshot = policy_set_;  // the route name in d.route must outlive a reload
     policy::MatchResult m = policy::match(*policy_set_, policy::request_host(request.info.host),
                                           request.head.method, request.path);
     if (m.status == policy::MatchResult::Status::NoRoute) {
