@@ -151,13 +151,7 @@ class Loader {
   void error(const Field& f, std::string message) { sink_.add(f.line, f.path, std::move(message)); }
 
   const Field* require(const MapView& map, std::string_view key, std::string_view hint = {}) {
-    const Field* f = map.find(key);
-    if (!f) {
-      std::string msg = "is required";
-      if (!hint.empty()) msg += " (" + std::string(hint) + ")";
-      sink_.add(map.line(), map.child_path(key), msg);
-    }
-    return f;
+    return yaml_shape::require(sink_, map, key, hint);
   }
 
   static unsigned auto_workers() {

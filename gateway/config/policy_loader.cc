@@ -48,13 +48,7 @@ class Reader {
   void error(const Field& f, std::string message) { sink_.add(f.line, f.path, std::move(message)); }
 
   const Field* require(const MapView& map, std::string_view key, std::string_view hint = {}) {
-    const Field* f = map.find(key);
-    if (!f) {
-      std::string msg = "is required";
-      if (!hint.empty()) msg += " (" + std::string(hint) + ")";
-      sink_.add(map.line(), map.child_path(key), msg);
-    }
-    return f;
+    return yaml_shape::require(sink_, map, key, hint);
   }
 
   std::optional<std::string> scalar(const Field& f, std::string_view what) {

@@ -136,4 +136,15 @@ class MapView {
 };
 
 
+// The value of a key the map must have; reports "is required" (with a hint) when missing.
+inline const Field* require(Sink& sink, const MapView& map, std::string_view key, std::string_view hint = {}) {
+  const Field* f = map.find(key);
+  if (!f) {
+    std::string msg = "is required";
+    if (!hint.empty()) msg += " (" + std::string(hint) + ")";
+    sink.add(map.line(), map.child_path(key), msg);
+  }
+  return f;
+}
+
 }  // namespace portcullis::config::yaml_shape
