@@ -105,20 +105,29 @@ AuthStatus read_scopes(const rapidjson::Value& payload, const std::string& claim
   return AuthStatus::Ok;
 }
 
-AuthStatus validate(const rapidjson::Value& payload, std::string_view typ, const ClaimRules& rules, int64_t now,
-                    Identity& out) {
-  if (!payload.IsObject()) return AuthStatus::JwtNotObject;
+// A JWT must carry iss and aud (and exp, unless configured otherwise); an RFC 7662 answer
+// may leave any of them out (§2.2), but what it does say must still fit the issuer.
+enum class Profile { Jwt, Introspection };
 
-  if (!rules.require_typ.empty() && !iequals(strip_application(typ), strip_application(rules.require_typ))) {
+AuthStatus validate(const rapidjson::Value& payload, std::string_view typ, const ClaimRules& rules, int64_t now,
+                    Profile profile, Identity& out) {
+  if (!payload.IsObject()) return AuthStatus::JwtNotObject;
+  const bool jwt = profile == Profile::Jwt;
+
+  if (jwt && !rules.require_typ.empty() &&
+      !iequals(strip_application(typ), strip_application(rules.require_typ))) {
     return AuthStatus::JwtTypMismatch;
   }
 
-  auto iss = payload.FindMember("iss");
-  if (iss == payload.MemberEnd()) return AuthStatus::JwtIssMissing;
-  if (!iss->value.IsString()) return AuthStatus::JwtIssNotString;
-  const std::string_view iss_value = json_string_view(iss->value);
-  if (has_control_char(iss_value)) return AuthStatus::JwtClaimControlChar;
-  if (iss_value != rules.issuer) return AuthStatus::JwtIssUnknown;
+  std::string_view iss_value = rules.issuer;
+  if (auto iss = payload.FindMember("iss"); iss != payload.MemberEnd()) {
+    if (!iss->value.IsString()) return AuthStatus::JwtIssNotString;
+    iss_value = json_string_view(iss->value);
+    if (has_control_char(iss_value)) return AuthStatus::JwtClaimControlChar;
+    if (iss_value != rules.issuer) return AuthStatus::JwtIssUnknown;
+  } else if (jwt) {
+    return AuthStatus::JwtIssMissing;
+  }
 
   std::string_view sub_value;
   if (auto sub = payload.FindMember("sub"); sub != payload.MemberEnd()) {
@@ -127,7 +136,9 @@ AuthStatus validate(const rapidjson::Value& payload, std::string_view typ, const
     if (has_control_char(sub_value)) return AuthStatus::JwtClaimControlChar;
   }
 
-  if (auto st = check_aud(payload, rules); st != AuthStatus::Ok) return st;
+  if (jwt || payload.HasMember("aud")) {
+    if (auto st = check_aud(payload, rules); st != AuthStatus::Ok) return st;
+  }
 
   // Integers well inside int64: dates <= 2^53, leeway <= 1 day; `now` is clamped likewise.
   const int64_t leeway = std::clamp<int64_t>(rules.leeway_seconds, 0, kMaxLeeway);
@@ -137,7 +148,7 @@ AuthStatus validate(const rapidjson::Value& payload, std::string_view typ, const
   switch (read_date(payload, "exp", exp)) {
     case NumericDate::Invalid: return AuthStatus::JwtExpInvalid;
     case NumericDate::Absent:
-      if (rules.require_exp) return AuthStatus::JwtExpMissing;
+      if (jwt && rules.require_exp) return AuthStatus::JwtExpMissing;
       exp = 0;
       break;
     case NumericDate::Ok:
@@ -170,6 +181,20 @@ AuthStatus validate(const rapidjson::Value& payload, std::string_view typ, const
   return AuthStatus::Ok;
 }
 
+AuthStatus validate_into(const rapidjson::Value& payload, std::string_view typ, const ClaimRules& rules, int64_t now,
+                         Profile profile, Identity& out) {
+  const AuthStatus st = validate(payload, typ, rules, now, profile, out);
+  if (st == AuthStatus::Ok) {
+    // A compact copy in a pool of its own (see Identity::claims_pool).
+    auto pool = std::make_unique<rapidjson::MemoryPoolAllocator<>>(512);
+    rapidjson::Document copy(pool.get());
+    copy.CopyFrom(payload, copy.GetAllocator());
+    out.claims = std::move(copy);
+    out.claims_pool = std::move(pool);  // the old pool (if any) is no longer referenced
+  }
+  return st;
+}
+
 }  // namespace
 
 bool has_control_char(std::string_view s) {
@@ -187,22 +212,18 @@ bool has_control_char(std::string_view s) {
 
 AuthStatus validate_claims(const rapidjson::Value& payload, std::string_view typ, const ClaimRules& rules,
                            int64_t now, Identity& out) {
-  const AuthStatus st = validate(payload, typ, rules, now, out);
-  if (st == AuthStatus::Ok) {
-    // A compact copy in a pool of its own (see Identity::claims_pool).
-    auto pool = std::make_unique<rapidjson::MemoryPoolAllocator<>>(512);
-    rapidjson::Document copy(pool.get());
-    copy.CopyFrom(payload, copy.GetAllocator());
-    out.claims = std::move(copy);
-    out.claims_pool = std::move(pool);  // the old pool (if any) is no longer referenced
-  }
-  return st;
+  return validate_into(payload, typ, rules, now, Profile::Jwt, out);
 }
 
 AuthStatus validate_claims(rapidjson::Document&& payload, std::string_view typ, const ClaimRules& rules,
                            int64_t now, Identity& out) {
   // Copies rather than taking `payload` over: its pool may be a reused parse buffer.
   return validate_claims(static_cast<const rapidjson::Value&>(payload), typ, rules, now, out);
+}
+
+AuthStatus validate_introspected_claims(const rapidjson::Value& answer, const ClaimRules& rules, int64_t now,
+                                        Identity& out) {
+  return validate_into(answer, {}, rules, now, Profile::Introspection, out);
 }
 
 std::optional<std::string_view> peek_issuer(const rapidjson::Value& payload) {

@@ -61,6 +61,12 @@ AuthStatus validate_claims(const rapidjson::Value& payload, std::string_view typ
 AuthStatus validate_claims(rapidjson::Document&& payload, std::string_view typ, const ClaimRules& rules,
                            int64_t now, Identity& out);
 
+// The same checks for an RFC 7662 introspection answer (already known to say active: true),
+// where iss, aud and exp are optional (§2.2) but must fit the issuer when present; typ and
+// require_exp do not apply. An absent iss means the configured issuer.
+AuthStatus validate_introspected_claims(const rapidjson::Value& answer, const ClaimRules& rules, int64_t now,
+                                        Identity& out);
+
 // The "iss" string, to pick the issuer's configuration before anything is validated.
 // nullopt when the payload is not an object or iss is absent or not a string.
 std::optional<std::string_view> peek_issuer(const rapidjson::Value& payload);

@@ -20,10 +20,14 @@
 
 namespace portcullis::auth {
 
+struct IntrospectionEntry;  // auth/introspection.h
+
 struct CachedAuth {
   std::shared_ptr<const Identity> identity;
   uint32_t issuer_index = 0;  // position of the issuer in the config snapshot
-  uint64_t key_id = 0;        // unique id of the verifying key (assigned when keys load)
+  uint64_t key_id = 0;        // unique id of the verifying key (assigned when keys load); 0: none
+  // Set when the issuer introspects: the shared verdict each hit must still consult.
+  std::shared_ptr<IntrospectionEntry> introspection;
 };
 
 // Seeded, fast, non-cryptographic (multiply-fold, 16 bytes per round).

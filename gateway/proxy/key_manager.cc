@@ -54,6 +54,7 @@ KeyManager::KeyManager(std::shared_ptr<const config::GatewayConfig> config, metr
   }
   published_.resize(issuers_.size());
   wanted_.resize(issuers_.size());
+  introspection_endpoints_.resize(issuers_.size());
 }
 
 KeyManager::~KeyManager() { stop(); }
@@ -78,6 +79,11 @@ void KeyManager::start(net::Worker& control) {
 std::shared_ptr<const auth::KeySet> KeyManager::keys(size_t issuer) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return published_[issuer];
+}
+
+std::string KeyManager::introspection_endpoint(size_t issuer) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return introspection_endpoints_[issuer];
 }
 
 bool KeyManager::ready() const {
@@ -192,6 +198,10 @@ void KeyManager::on_discovery(size_t i, fetch::FetchResult&& r) {
     return;
   }
   is.jwks_uri = std::move(jwks_uri);
+  if (std::string endpoint = str("introspection_endpoint"); !endpoint.empty() && url_allowed(endpoint)) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    introspection_endpoints_[i] = std::move(endpoint);
+  }
   fetch_jwks(i);
 }
 
@@ -240,14 +250,13 @@ void KeyManager::on_jwks(size_t i, fetch::FetchResult&& r) {
 void KeyManager::load_file(size_t i, bool initial) {
   Issuer& is = issuers_[i];
   const std::string& path = is.source == Source::Secret ? is.cfg->secret_file : is.cfg->jwks_file;
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) {
+  std::optional<FileStamp> stamp = stamp_of(path);
+  if (!stamp) {
     if (initial || is.current) fetch_failed(i, "error", "cannot read " + path);
     return;
   }
-  FileStamp stamp{st.st_dev, st.st_ino, st.st_size, static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-  if (!initial && stamp == is.stamp) return;
-  is.stamp = stamp;
+  if (!initial && *stamp == is.stamp) return;
+  is.stamp = *stamp;
   std::string error;
   std::string text = config::read_file(path, error, is.source == Source::Secret ? 64 * 1024 : is.cfg->jwks_max_bytes);
   if (!error.empty()) {

@@ -14,11 +14,10 @@
 #include <string>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include "auth/key_set.h"
 #include "config/gateway_config.h"
 #include "metrics/metrics.h"
+#include "proxy/file_stamp.h"
 
 namespace portcullis::fetch {
 class Fetcher;
@@ -51,17 +50,12 @@ class KeyManager {
   bool ready() const;
   void request_refresh(size_t issuer);
   size_t issuer_count() const { return issuers_.size(); }
+  // The discovery document's introspection_endpoint ("" until discovery named a usable one).
+  std::string introspection_endpoint(size_t issuer) const;
 
  private:
   using Clock = std::chrono::steady_clock;
   enum class Source { Discovery, Uri, File, Secret };
-  struct FileStamp {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = -1;
-    int64_t mtime_ns = 0;
-    bool operator==(const FileStamp&) const = default;
-  };
   struct Issuer {
     const config::IssuerConfig* cfg = nullptr;
     Source source = Source::Uri;
@@ -95,9 +89,10 @@ class KeyManager {
   std::unique_ptr<fetch::Fetcher> fetcher_;
   std::mt19937_64 rng_{std::random_device{}()};
 
-  mutable std::mutex mutex_;  // guards published_ and wanted_ (never taken per request)
+  mutable std::mutex mutex_;  // guards published_, wanted_, introspection_endpoints_ (never taken per request)
   std::vector<std::shared_ptr<const auth::KeySet>> published_;
   std::vector<bool> wanted_;
+  std::vector<std::string> introspection_endpoints_;
   std::atomic<uint64_t> version_{0};
   std::atomic<bool> refresh_requested_{false};
 };

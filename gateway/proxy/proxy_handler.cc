@@ -22,7 +22,7 @@ std::string challenge(std::string_view description) {
 }  // namespace
 
 ProxyHandler::ProxyHandler(const config::GatewayConfig& config, KeyManager* keys, PolicyStore* policies,
-                           metrics::WorkerStats& stats)
+                           metrics::WorkerStats& stats, Introspector* introspector, std::function<void()> notify)
     : config_(config),
       policies_(policies != nullptr && policies->enabled() ? policies : nullptr),
       stats_(stats),
@@ -30,7 +30,9 @@ ProxyHandler::ProxyHandler(const config::GatewayConfig& config, KeyManager* keys
   for (size_t i = 0; i < config.upstreams.size(); ++i) {
     if (config.upstreams[i].name == "default") default_upstream_ = i;
   }
-  if (keys != nullptr && !config.issuers.empty()) auth_ = std::make_unique<Authenticator>(config, *keys, stats);
+  if (keys != nullptr && !config.issuers.empty()) {
+    auth_ = std::make_unique<Authenticator>(config, *keys, introspector, std::move(notify), stats);
+  }
 }
 
 auth::AuthStatus ProxyHandler::extract(const net::RequestView& request, std::string_view& token) const {
@@ -105,7 +107,7 @@ net::Cancelable* ProxyHandler::decide(const net::RequestView& request, net::Deci
     return nullptr;
   }
   net::Cancelable* pending =
-      auth_->authenticate(token, result, *this, PendingContext{&d, &receiver, route, policy_set_});
+      auth_->authenticate(token, route, result, *this, PendingContext{&d, &receiver, route, policy_set_});
   if (pending != nullptr) return pending;
   finish(result, route, d);
   return nullptr;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,8 +23,9 @@ namespace portcullis::proxy {
 
 class ProxyHandler final : public net::RequestHandler, public AuthWaiter {
  public:
+  // `introspector` may be null; `notify` as for Authenticator.
   ProxyHandler(const config::GatewayConfig& config, KeyManager* keys, PolicyStore* policies,
-               metrics::WorkerStats& stats);
+               metrics::WorkerStats& stats, Introspector* introspector = nullptr, std::function<void()> notify = {});
 
   net::Cancelable* decide(const net::RequestView& request, net::Decision& decision,
                           net::DecisionReceiver& receiver) override;
@@ -31,6 +33,9 @@ class ProxyHandler final : public net::RequestHandler, public AuthWaiter {
 
   void on_keys_refreshed(size_t issuer) {
     if (auth_) auth_->on_keys_refreshed(issuer);
+  }
+  void on_introspected() {
+    if (auth_) auth_->on_introspected();
   }
   void expire_parked() {
     if (auth_) auth_->expire_parked();

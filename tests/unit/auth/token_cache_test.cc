@@ -40,7 +40,7 @@ std::shared_ptr<const Identity> identity(const std::string& sub, int64_t expires
 }
 
 CachedAuth entry(const std::string& sub, int64_t expires_at, uint32_t issuer = 0, uint64_t key = 1) {
-  return CachedAuth{identity(sub, expires_at), issuer, key};
+  return CachedAuth{identity(sub, expires_at), issuer, key, nullptr};
 }
 
 }  // namespace
@@ -81,7 +81,7 @@ TEST_CASE("already-expired results are not cached") {
   TokenCache cache(8, 3600, 1);
   cache.insert("old", entry("x", 1000), 1000);
   cache.insert("older", entry("x", 10), 1000);
-  cache.insert("null", CachedAuth{nullptr, 0, 0}, 1000);
+  cache.insert("null", CachedAuth{nullptr, 0, 0, nullptr}, 1000);
   CHECK(cache.size() == 0);
   TokenCache no_ttl(8, 0, 1);
   no_ttl.insert("tok", entry("x", 5000), 1000);
