@@ -366,7 +366,8 @@ class Loader {
 
   void read_limits(const Field& f, Limits& out) {
     MapView map(sink_, f,
-                {"max_header_bytes", "max_body_bytes", "max_token_bytes", "client_timeout", "max_connections"});
+                {"max_header_bytes", "max_body_bytes", "max_token_bytes", "client_timeout", "max_connections",
+                 "tunnel_idle_timeout"});
     if (!map.ok()) return;
     bool header_ok = true;
     if (const Field* v = map.find("max_header_bytes")) header_ok = read_size(*v, out.max_header_bytes, 1024, 1u << 20);
@@ -390,6 +391,9 @@ class Loader {
     }
     if (const Field* v = map.find("client_timeout")) read_duration(*v, out.client_timeout, Millis(1000), Millis(3'600'000));
     if (const Field* v = map.find("max_connections")) read_uint(*v, out.max_connections, 1, 1'000'000);
+    if (const Field* v = map.find("tunnel_idle_timeout")) {
+      read_duration(*v, out.tunnel_idle_timeout, Millis(1000), Millis(86'400'000));
+    }
   }
 
   static bool is_name(std::string_view s) {
@@ -420,7 +424,7 @@ class Loader {
   }
 
   bool read_upstream(const Field& f, UpstreamConfig& up) {
-    MapView map(sink_, f, {"url", "connect_timeout", "timeout", "max_idle_connections"});
+    MapView map(sink_, f, {"url", "connect_timeout", "timeout", "max_idle_connections", "tls"});
     if (!map.ok()) return false;
     size_t before = sink_.errors.size();
     if (const Field* u = require(map, "url", "e.g. http://127.0.0.1:9000")) {
@@ -443,7 +447,32 @@ class Loader {
     if (const Field* v = map.find("connect_timeout")) read_duration(*v, up.connect_timeout, Millis(10), Millis(300'000));
     if (const Field* v = map.find("timeout")) read_duration(*v, up.timeout, Millis(1000), Millis(3'600'000));
     if (const Field* v = map.find("max_idle_connections")) read_uint(*v, up.max_idle_connections, 0, 100'000);
+    if (const Field* t = map.find("tls")) read_upstream_tls(*t, up);
     return sink_.errors.size() == before;
+  }
+
+  // Options for https upstreams; the certificate is always verified (there is no switch to
+  // turn verification off).
+  void read_upstream_tls(const Field& f, UpstreamConfig& up) {
+    MapView tls(sink_, f, {"ca_file", "server_name"});
+    if (!tls.ok()) return;
+    if (!up.scheme.empty() && up.scheme != "https") {
+      error(f, "is only for https:// upstreams (url is " + quote(up.url) + ")");
+      return;
+    }
+    if (const Field* v = tls.find("ca_file")) read_path(*v, up.ca_file);
+    if (const Field* v = tls.find("server_name")) {
+      std::string name;
+      if (read_string(*v, name)) {
+        std::string bare = name.size() > 2 && name.front() == '[' && name.back() == ']' ? name.substr(1, name.size() - 2)
+                                                                                        : name;
+        if (!is_valid_host(bare) || bare.size() > 253) {
+          error(*v, quote(name) + " is not a host name or IP address");
+        } else {
+          up.server_name = std::move(bare);
+        }
+      }
+    }
   }
 
   void read_issuers(const Field& f, std::vector<IssuerConfig>& out) {

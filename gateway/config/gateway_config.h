@@ -35,6 +35,7 @@ struct Limits {
   size_t max_token_bytes = 8192;
   Millis client_timeout{30000};
   size_t max_connections = 10000;
+  Millis tunnel_idle_timeout{300000};  // extension: an upgraded (WebSocket) connection with no bytes either way
 };
 
 struct UpstreamConfig {
@@ -46,6 +47,11 @@ struct UpstreamConfig {
   Millis connect_timeout{2000};
   Millis timeout{30000};
   size_t max_idle_connections = 64;
+  // https only (`tls:` block), extensions: the CA bundle the upstream's certificate must chain
+  // to (empty: the system trust store), and the name sent as SNI and verified against the
+  // certificate (empty: the URL's host).
+  std::string ca_file;  // resolved against GatewayConfig::dir
+  std::string server_name;
 };
 
 struct IntrospectionConfig {

@@ -10,9 +10,15 @@
 #include <cstring>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <unistd.h>
 
 #include "http/path.h"
 #include "log/log.h"
+#include "net/tls.h"
+#include "net/websocket.h"
 #include "net/worker.h"
 
 namespace portcullis::net {
@@ -106,7 +112,24 @@ DownstreamConnection::DownstreamConnection(Worker& worker, evutil_socket_t fd, c
   client_ip_len_ = std::strlen(client_ip_);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  bev_.reset(bufferevent_socket_new(worker.base(), fd, BEV_OPT_CLOSE_ON_FREE));
+  if (ssl_ctx_st* tls = worker.listener_tls()) {
+    tls_ = true;
+    SSL* ssl = SSL_new(tls);
+    if (ssl == nullptr) {
+      ::close(fd);  // start() sees no bufferevent and closes the connection
+    } else {
+      // Deferred callbacks: OpenSSL bufferevents write (and may call back) from inside
+      // evbuffer_add; the state machine expects its callbacks from the loop only.
+      bev_.reset(bufferevent_openssl_socket_new(worker.base(), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS));
+      if (!bev_) {
+        SSL_free(ssl);
+        ::close(fd);
+      }
+    }
+  } else {
+    bev_.reset(bufferevent_socket_new(worker.base(), fd, BEV_OPT_CLOSE_ON_FREE));
+  }
   timer_.reset(evtimer_new(worker.base(), on_timer, this));
 }
 
@@ -122,15 +145,65 @@ void DownstreamConnection::start() {
   bufferevent_setwatermark(bev_.get(), EV_READ, 0, read_high);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kLowWater, 0);
   // New bufferevents have EV_WRITE enabled; ours only while output is pending (write_now).
-  bufferevent_disable(bev_.get(), EV_WRITE);
+  // A TLS bufferevent keeps it: it encrypts and writes as soon as output is added.
+  if (!tls_) bufferevent_disable(bev_.get(), EV_WRITE);
   bufferevent_enable(bev_.get(), EV_READ);
+  // Also bounds the TLS handshake: no request head in time, no connection.
   arm_timer(worker_.settings().client_timeout);
+}
+
+void DownstreamConnection::flush_output() {
+  if (!tls_) {
+    write_now(bev_.get());
+  } else if (evbuffer_get_length(output()) > 0) {
+    bufferevent_enable(bev_.get(), EV_WRITE);
+  }
+}
+
+void DownstreamConnection::half_close() {
+  evutil_socket_t fd = bufferevent_getfd(bev_.get());
+  if (tls_) {
+    // close_notify first, so that the client can tell our end of the stream from a cut.
+    if (SSL* ssl = bufferevent_openssl_get_ssl(bev_.get()); ssl != nullptr && SSL_is_init_finished(ssl)) {
+      SSL_shutdown(ssl);
+    }
+    ERR_clear_error();
+  }
+  shutdown(fd, SHUT_WR);
+}
+
+// A client that speaks plain HTTP to the TLS port gets a plain-HTTP 400 saying so (as nginx
+// does), instead of a handshake failure it cannot read.
+void DownstreamConnection::refuse_plain_http() {
+  evutil_socket_t fd = bufferevent_getfd(bev_.get());
+  if (fd < 0) return;
+  char discard[4096];
+  // Read what the client sent, so that closing does not reset the connection under our answer.
+  for (int i = 0; i < 16 && ::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0; ++i) {
+  }
+  char id[32];
+  worker_.new_request_id(id);
+  std::string body = "{\"error\":\"tls_required\",\"request_id\":\"" + std::string(id, sizeof id) + "\"}\n";
+  std::string& s = worker_.scratch();
+  s.clear();
+  s.append("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ");
+  append_uint(s, body.size());
+  s.append("\r\nX-Request-Id: ");
+  s.append(id, sizeof id);
+  s.append("\r\nConnection: close\r\n\r\n");
+  s.append(body);
+  [[maybe_unused]] ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  shutdown(fd, SHUT_WR);
 }
 
 void DownstreamConnection::drain() {
   draining_ = true;
   if (state_ == State::WaitingHead && !head_started_) {
     close_now();
+    return;
+  }
+  if (state_ == State::Tunnel) {  // not a request in flight: end it, flushing what is buffered
+    end_tunnel(false);
     return;
   }
   if (ex_) ex_->close_after = true;
@@ -155,12 +228,12 @@ void DownstreamConnection::on_read(bufferevent*, void* arg) noexcept {
 void DownstreamConnection::on_write(bufferevent* bev, void* arg) noexcept {
   auto* self = static_cast<DownstreamConnection*>(arg);
   try {
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
+    if (!self->tls_ && evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
     if (self->state_ == State::Closing) {
       if (evbuffer_get_length(self->output()) == 0) {
         // Everything is out: half-close and read what the client still sends for a moment,
         // so that our answer is not destroyed by a reset.
-        shutdown(bufferevent_getfd(self->bev_.get()), SHUT_WR);
+        self->half_close();
         self->arm_timer(kLingerTime);
       }
       return;
@@ -168,6 +241,8 @@ void DownstreamConnection::on_write(bufferevent* bev, void* arg) noexcept {
     if (self->state_ == State::Proxying && self->ex_ && self->ex_->response_started && self->ex_->upstream) {
       self->ex_->upstream->resume_reading();
       self->pump_response_body();
+    } else if (self->state_ == State::Tunnel) {
+      self->relay_tunnel();
     }
   } catch (...) {
     log::error("exception in client write callback");
@@ -178,6 +253,17 @@ void DownstreamConnection::on_write(bufferevent* bev, void* arg) noexcept {
 void DownstreamConnection::on_event(bufferevent*, short what, void* arg) noexcept {
   auto* self = static_cast<DownstreamConnection*>(arg);
   try {
+    if (what & BEV_EVENT_CONNECTED) return;  // TLS handshake done
+    if (self->state_ == State::Tunnel) {
+      // The client is gone: pass on what it sent last, then end both sides.
+      self->relay_tunnel();
+      self->close_now();
+      return;
+    }
+    if (self->tls_ && (what & BEV_EVENT_ERROR) && self->state_ == State::WaitingHead && !self->head_started_ &&
+        failed_on_plain_http(self->bev_.get())) {
+      self->refuse_plain_http();
+    }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
       // A client that half-closes after a complete request still gets its answer.
       if ((self->state_ == State::Proxying || self->state_ == State::Deciding) && self->ex_ &&
@@ -222,6 +308,9 @@ void DownstreamConnection::on_timer(evutil_socket_t, short, void* arg) noexcept 
       case State::Closing:
         self->close_now();
         break;
+      case State::Tunnel:
+        self->close_now();  // idle for tunnel_idle_timeout
+        break;
       default:
         break;
     }
@@ -234,6 +323,10 @@ void DownstreamConnection::on_timer(evutil_socket_t, short, void* arg) noexcept 
 // ---- Reading requests -------------------------------------------------------------------
 
 void DownstreamConnection::handle_readable() {
+  if (state_ == State::Tunnel) {
+    relay_tunnel();
+    return;
+  }
   // Pipelined requests answered locally are handled in this loop, not by recursion.
   while (state_ == State::WaitingHead && evbuffer_get_length(input()) > 0) {
     State before = state_;
@@ -328,7 +421,7 @@ void DownstreamConnection::process_head(const http::RequestHead& parsed, const c
   state_ = State::Deciding;
   ex.decision.reset();
   RequestView view{ex.head, ex.info, ex.path, std::string_view(client_ip_, client_ip_len_),
-                   std::string_view(ex.request_id, sizeof ex.request_id), false};
+                   std::string_view(ex.request_id, sizeof ex.request_id), tls_};
   Cancelable* pending = worker_.handler().decide(view, ex.decision, *this);
   if (pending != nullptr) {
     ex.pending = pending;
@@ -368,13 +461,14 @@ void DownstreamConnection::start_forward(bool fresh_only) {
   }
   ex.upstream = up;
   if (ex.upstream_head.empty()) {
+    if (!ex.info.upgrade.empty()) ex.websocket_key = websocket::upgrade_key(ex.head, ex.info);
     http::ForwardRequest fr;
     fr.path = ex.path;
     fr.query = ex.info.query;
     fr.has_query = ex.info.has_query;
     fr.host = ex.info.host.empty() ? std::string_view(pool.target().authority) : ex.info.host;
     fr.client_ip = std::string_view(client_ip_, client_ip_len_);
-    fr.proto = "http";
+    fr.proto = tls_ ? "https" : "http";
     fr.request_id = std::string_view(ex.request_id, sizeof ex.request_id);
     fr.strip_loose = d.strip_loose;
     fr.strip_authorization = d.strip_authorization;
@@ -382,6 +476,7 @@ void DownstreamConnection::start_forward(bool fresh_only) {
     fr.body = ex.info.body;
     fr.content_length = ex.info.content_length;
     http::build_upstream_request(ex.head, fr, ex.upstream_head);
+    if (!ex.websocket_key.empty()) websocket::add_upgrade_headers(ex.upstream_head);
   }
   evbuffer_add(up->output(), ex.upstream_head.data(), ex.upstream_head.size());
   ex.forwarded_at = std::chrono::steady_clock::now();
@@ -389,7 +484,7 @@ void DownstreamConnection::start_forward(bool fresh_only) {
   if (!ex.request_done) {
     if (ex.info.expect_continue) {
       evbuffer_add(output(), "HTTP/1.1 100 Continue\r\n\r\n", 25);
-      write_now(bev_.get());
+      flush_output();
     }
     ex.body_remaining = ex.info.content_length;
     ex.request_chunks.reset();
@@ -465,12 +560,20 @@ void DownstreamConnection::pump_request_body() {
 }
 
 void DownstreamConnection::upstream_drained() {
+  if (state_ == State::Tunnel) {
+    relay_tunnel();
+    return;
+  }
   if (state_ != State::Proxying || !ex_ || ex_->request_done) return;
   bufferevent_enable(bev_.get(), EV_READ);
   pump_request_body();
 }
 
 void DownstreamConnection::upstream_readable() {
+  if (state_ == State::Tunnel) {
+    relay_tunnel();
+    return;
+  }
   if (state_ != State::Proxying || !ex_ || ex_->upstream == nullptr) return;
   read_response();
 }
@@ -496,8 +599,14 @@ bool DownstreamConnection::parse_response_head() {
       return false;
     }
     if (ex.response.status >= 100 && ex.response.status < 200) {
-      if (ex.response.status == 101) {  // we never ask for an upgrade
-        fail_upstream(502, "malformed");
+      if (ex.response.status == 101) {
+        if (ex.websocket_key.empty()) {  // we did not ask for an upgrade
+          fail_upstream(502, "malformed");
+        } else if (!websocket::valid_switch(ex.response, ex.websocket_key)) {
+          fail_upstream(502, "malformed", /*close=*/true);  // the client may already be sending frames
+        } else {
+          open_tunnel();
+        }
         return false;
       }
       evbuffer_drain(in, ex.response.head_bytes);  // interim answers are ours to give, not relayed
@@ -544,7 +653,7 @@ bool DownstreamConnection::parse_response_head() {
 
 void DownstreamConnection::pump_response_body() {
   relay_response_body();
-  if (bev_) write_now(bev_.get());
+  if (bev_) flush_output();
 }
 
 void DownstreamConnection::relay_response_body() {
@@ -621,6 +730,10 @@ void DownstreamConnection::relay_response_body() {
 }
 
 void DownstreamConnection::upstream_failed(UpstreamFailure failure) {
+  if (state_ == State::Tunnel) {
+    end_tunnel(true);  // the upstream closed (or failed): the client gets what arrived, then EOF
+    return;
+  }
   if (!ex_ || ex_->upstream == nullptr) return;
   Exchange& ex = *ex_;
   UpstreamConnection* up = ex.upstream;
@@ -630,7 +743,7 @@ void DownstreamConnection::upstream_failed(UpstreamFailure failure) {
       pump_response_body();  // move what is left
       if (!ex_ || ex_->upstream == nullptr) return;
       if (ex.client_framing == http::ClientFraming::Chunked) evbuffer_add(output(), "0\r\n\r\n", 5);
-      write_now(bev_.get());
+      flush_output();
       finish_exchange();
       return;
     }
@@ -648,6 +761,10 @@ void DownstreamConnection::upstream_failed(UpstreamFailure failure) {
   if (failure == UpstreamFailure::Closed && evbuffer_get_length(up->input()) > 0) {
     // A response that ends with the connection may be complete now; try once more.
     read_response();
+    if (state_ == State::Tunnel) {  // a 101 (and maybe some bytes), then the upstream closed
+      end_tunnel(true);
+      return;
+    }
     if (!ex_ || ex_->response_started || ex_->upstream == nullptr) {
       if (ex_ && ex_->upstream == up && ex_->response_started) upstream_failed(failure);
       return;
@@ -671,7 +788,7 @@ void DownstreamConnection::upstream_failed(UpstreamFailure failure) {
   }
 }
 
-void DownstreamConnection::fail_upstream(int status, std::string_view kind) {
+void DownstreamConnection::fail_upstream(int status, std::string_view kind, bool close) {
   Exchange& ex = *ex_;
   if (ex.upstream != nullptr) {
     worker_.stats().upstream_error(ex.upstream->pool().target().name, kind);
@@ -682,7 +799,7 @@ void DownstreamConnection::fail_upstream(int status, std::string_view kind) {
   }
   ex.decision.outcome = "error";
   ex.decision.headers.clear();
-  answer(status, "upstream_unavailable", !ex.request_done || !ex.info.keep_alive);
+  answer(status, "upstream_unavailable", close || !ex.request_done || !ex.info.keep_alive);
 }
 
 void DownstreamConnection::abort_exchange() {
@@ -700,7 +817,8 @@ void DownstreamConnection::abort_exchange() {
 void DownstreamConnection::finish_exchange() {
   Exchange& ex = *ex_;
   if (ex.upstream != nullptr) {
-    bool reusable = ex.response_info.keep_alive && ex.request_done &&
+    // A declined upgrade's connection saw "Connection: Upgrade": not worth keeping.
+    bool reusable = ex.response_info.keep_alive && ex.request_done && ex.websocket_key.empty() &&
                     ex.response_info.body != http::ResponseBodyKind::UntilClose &&
                     evbuffer_get_length(ex.upstream->input()) == 0;
     ex.upstream->finish(reusable);
@@ -717,6 +835,80 @@ void DownstreamConnection::finish_exchange() {
   bufferevent_enable(bev_.get(), EV_READ);
   arm_timer(worker_.settings().client_timeout);
   handle_readable();
+}
+
+// ---- WebSocket tunnel -------------------------------------------------------------------
+
+// The upstream accepted the upgrade with a valid 101: answer the client, log the exchange, and
+// from now on move bytes both ways until either side closes or nothing moves for
+// tunnel_idle_timeout. Bytes that followed either head are relayed at once.
+void DownstreamConnection::open_tunnel() {
+  Exchange& ex = *ex_;
+  UpstreamConnection* up = ex.upstream;
+  ex.upstream_seconds = seconds_since(ex.forwarded_at);
+  worker_.stats().upstream_time(ex.upstream_seconds);
+  std::string& s = worker_.scratch();
+  s.clear();
+  websocket::build_switch_response(ex.response, std::string_view(ex.request_id, sizeof ex.request_id), s);
+  evbuffer_drain(up->input(), ex.response.head_bytes);
+  evbuffer_add(output(), s.data(), s.size());
+  ex.status = 101;
+  ex.decision.outcome = "allow";
+  log_and_count();
+  ex.upstream = nullptr;
+  end_exchange();
+  tunnel_ = up;
+  state_ = State::Tunnel;
+  up->enter_tunnel();
+  bufferevent_enable(bev_.get(), EV_READ);
+  relay_tunnel();
+  flush_output();
+  arm_timer(worker_.settings().tunnel_idle_timeout);
+}
+
+void DownstreamConnection::relay_tunnel() {
+  if (state_ != State::Tunnel || tunnel_ == nullptr || !bev_) return;
+  bool moved = false;
+  evbuffer* from_client = input();
+  evbuffer* to_upstream = tunnel_->output();
+  if (evbuffer_get_length(from_client) > 0 && evbuffer_get_length(to_upstream) < kHighWater) {
+    evbuffer_add_buffer(to_upstream, from_client);
+    tunnel_->write_now();
+    moved = true;
+  }
+  // Backpressure: stop reading the side whose bytes cannot be passed on; the other side's
+  // write callback calls us again.
+  if (evbuffer_get_length(tunnel_->output()) >= kHighWater) {
+    bufferevent_disable(bev_.get(), EV_READ);
+  } else {
+    bufferevent_enable(bev_.get(), EV_READ);
+  }
+  evbuffer* from_upstream = tunnel_->input();
+  if (evbuffer_get_length(from_upstream) > 0 && evbuffer_get_length(output()) < kHighWater) {
+    evbuffer_add_buffer(output(), from_upstream);
+    flush_output();
+    moved = true;
+  }
+  if (evbuffer_get_length(output()) >= kHighWater) {
+    tunnel_->pause_reading();
+  } else {
+    tunnel_->resume_reading();
+  }
+  if (moved) arm_timer(worker_.settings().tunnel_idle_timeout);
+}
+
+// upstream_closed: pass on what the upstream sent before it closed. Either way the client
+// connection ends with a lingering close, so that buffered bytes still reach it.
+void DownstreamConnection::end_tunnel(bool upstream_closed) {
+  if (tunnel_ == nullptr) return;
+  if (upstream_closed) {
+    evbuffer_add_buffer(output(), tunnel_->input());
+  } else {
+    tunnel_->write_now();
+  }
+  tunnel_->close();
+  tunnel_ = nullptr;
+  begin_close();
 }
 
 // ---- Local answers ----------------------------------------------------------------------
@@ -774,7 +966,7 @@ void DownstreamConnection::answer(int status, std::string_view error_code, bool 
   s.append("\r\n");
   if (ex.head.method != "HEAD") s.append(body);
   evbuffer_add(output(), s.data(), s.size());
-  write_now(bev_.get());
+  flush_output();
   // A local answer ends the exchange here.
   if (ex.pending != nullptr) {
     ex.pending->cancel();
@@ -840,9 +1032,9 @@ void DownstreamConnection::begin_close() {
   state_ = State::Closing;
   if (!bev_) return;
   bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
-  write_now(bev_.get());
+  flush_output();
   if (evbuffer_get_length(output()) == 0) {
-    shutdown(bufferevent_getfd(bev_.get()), SHUT_WR);
+    half_close();
     arm_timer(kLingerTime);
   } else {
     arm_timer(worker_.settings().client_timeout);
@@ -854,6 +1046,11 @@ void DownstreamConnection::close_now() {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   abort_exchange();
+  if (tunnel_ != nullptr) {
+    tunnel_->write_now();  // a last frame the client sent, if the socket takes it
+    tunnel_->close();
+    tunnel_ = nullptr;
+  }
   if (ex_) {
     // Requests cut short are still logged and counted.
     if (ex_->status == 0 && ex_->head.header_count > 0) {

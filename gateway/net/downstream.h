@@ -42,7 +42,8 @@ class DownstreamConnection final : public DecisionReceiver, public UpstreamOwner
   DownstreamConnection* next_ = nullptr;
 
  private:
-  enum class State { WaitingHead, Deciding, Proxying, Closing, Closed };
+  // Tunnel: a WebSocket upgrade went through; bytes move both ways unparsed.
+  enum class State { WaitingHead, Deciding, Proxying, Tunnel, Closing, Closed };
 
   // Per-request state; exists only while a request is in progress (idle connections stay small).
   struct Exchange {
@@ -66,6 +67,7 @@ class DownstreamConnection final : public DecisionReceiver, public UpstreamOwner
     // Upstream and response
     UpstreamConnection* upstream = nullptr;
     std::string upstream_head;  // kept for one retry on a stale pooled connection
+    std::string_view websocket_key;  // into head_buf: the request is a WebSocket upgrade we forward
     bool retried = false;
     http::ResponseHead response;
     size_t response_scan = 0;
@@ -93,6 +95,7 @@ class DownstreamConnection final : public DecisionReceiver, public UpstreamOwner
       request_done = true;
       upstream = nullptr;
       upstream_head.clear();
+      websocket_key = {};
       retried = false;
       response_scan = 0;
       response_info = http::ResponseInfo{};
@@ -126,13 +129,19 @@ class DownstreamConnection final : public DecisionReceiver, public UpstreamOwner
   void finish_exchange();
   void answer(int status, std::string_view error_code, bool close);
   void answer_decision();
-  void fail_upstream(int status, std::string_view kind);
+  void fail_upstream(int status, std::string_view kind, bool close = false);
+  void open_tunnel();
+  void relay_tunnel();
+  void end_tunnel(bool upstream_closed);
   void log_and_count();
   void arm_timer(Millis after);
   void disarm_timer();
   void begin_close();
   void close_now();
   void abort_exchange();
+  void flush_output();       // plain: write now (net::write_now); TLS: OpenSSL writes as output is added
+  void half_close();         // after our last byte (TLS: close_notify first)
+  void refuse_plain_http();  // plain HTTP on a TLS listener
 
   Worker& worker_;
   BufferEventPtr bev_;
@@ -140,10 +149,12 @@ class DownstreamConnection final : public DecisionReceiver, public UpstreamOwner
   State state_ = State::WaitingHead;
   bool head_started_ = false;   // bytes of a new head have arrived
   bool draining_ = false;
+  bool tls_ = false;            // accepted on a TLS listener
   size_t scan_from_ = 0;
   char client_ip_[64] = {0};
   size_t client_ip_len_ = 0;
   std::unique_ptr<Exchange> ex_;
+  UpstreamConnection* tunnel_ = nullptr;  // the upstream side of a WebSocket tunnel
 };
 
 }  // namespace portcullis::net

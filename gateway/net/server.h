@@ -12,6 +12,7 @@
 #include "core/result.h"
 #include "metrics/metrics.h"
 #include "net/settings.h"
+#include "net/tls.h"
 #include "net/worker.h"
 
 namespace portcullis::net {
@@ -26,7 +27,10 @@ class Server {
   Server(NetSettings settings, metrics::Metrics& metrics);
   ~Server();
 
-  // Binds every socket (so that errors surface before anything serves) and starts the loops.
+  // Loads the TLS certificates (listener and https upstreams) and binds every socket, so that
+  // errors surface before anything serves, then starts the loops. With a TLS listener the
+  // admin (control) loop re-reads the certificate and key when they change (about every
+  // second) and hands a new context to the workers for the connections they accept next.
   std::optional<Error> start(const ListenAddress& listen, const ListenAddress& admin, unsigned workers,
                              const HandlerFactory& proxy_handlers, const HandlerFactory& admin_handler);
   uint16_t port() const { return port_; }
@@ -52,6 +56,11 @@ class Server {
   std::unique_ptr<Worker> admin_;
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;
+  std::unique_ptr<ListenerTlsReloader> tls_reloader_;
+  unsigned tls_ticks_ = 0;
+
+  std::optional<Error> load_tls(SslContext& listener_tls);
+  void check_listener_certificate();
 };
 
 }  // namespace portcullis::net

@@ -5,7 +5,11 @@
 
 #include <algorithm>
 
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+
 #include "log/log.h"
+#include "net/tls.h"
 #include "net/worker.h"
 
 namespace portcullis::net {
@@ -30,13 +34,28 @@ UpstreamConnection::~UpstreamConnection() = default;
 
 bool UpstreamConnection::connect() {
   Worker& w = pool_.worker();
-  bev_.reset(bufferevent_socket_new(w.base(), -1, BEV_OPT_CLOSE_ON_FREE));
-  if (!bev_) return false;
+  const UpstreamTarget& t = pool_.target();
+  if (t.tls) {
+    if (!t.tls_context) return false;  // the creator of the workers did not load it (Server::start does)
+    SSL* ssl = new_upstream_ssl(t.tls_context.get(), t.server_name);
+    if (ssl == nullptr) return false;
+    // Deferred callbacks: OpenSSL bufferevents may call back from inside evbuffer_add.
+    bev_.reset(bufferevent_openssl_socket_new(w.base(), -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                              BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS));
+    if (!bev_) {
+      SSL_free(ssl);
+      return false;
+    }
+    tls_ = true;
+  } else {
+    bev_.reset(bufferevent_socket_new(w.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+    if (!bev_) return false;
+  }
   bufferevent_setcb(bev_.get(), on_read, on_write, on_event, this);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kOutputLowWater, 0);
-  const UpstreamTarget& t = pool_.target();
   timeval connect_tv = to_timeval(t.connect_timeout);
-  bufferevent_set_timeouts(bev_.get(), nullptr, &connect_tv);
+  // The TLS handshake waits on reads as well as writes: connect_timeout bounds both.
+  bufferevent_set_timeouts(bev_.get(), tls_ ? &connect_tv : nullptr, &connect_tv);
   // Enable reading right away so a refused or reset connection is noticed.
   bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
   if (bufferevent_socket_connect(bev_.get(), reinterpret_cast<const sockaddr*>(&t.address),
@@ -55,12 +74,24 @@ void UpstreamConnection::await_response() {
   timeval tv = to_timeval(pool_.target().timeout);
   if (connected_) {
     bufferevent_set_timeouts(bev_.get(), &tv, &tv);
+  } else {
+    response_awaited_ = true;  // a request without a body, written on a new connection
   }
   bufferevent_enable(bev_.get(), EV_READ);
 }
 
 void UpstreamConnection::write_now() {
-  if (connected_ && bev_) net::write_now(bev_.get());
+  if (!connected_ || !bev_) return;
+  if (!tls_) {
+    net::write_now(bev_.get());
+  } else if (evbuffer_get_length(output()) > 0) {
+    bufferevent_enable(bev_.get(), EV_WRITE);  // OpenSSL writes from the output's callback
+  }
+}
+
+void UpstreamConnection::enter_tunnel() {
+  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
+  bufferevent_enable(bev_.get(), EV_READ);
 }
 
 void UpstreamConnection::pause_reading() { bufferevent_disable(bev_.get(), EV_READ); }
@@ -112,7 +143,7 @@ void UpstreamConnection::on_read(bufferevent*, void* arg) noexcept {
 void UpstreamConnection::on_write(bufferevent* bev, void* arg) noexcept {
   auto* self = static_cast<UpstreamConnection*>(arg);
   try {
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
+    if (!self->tls_ && evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
     if (self->owner_ != nullptr) self->owner_->upstream_drained();
   } catch (...) {
     log::error("exception in upstream write callback");
@@ -130,11 +161,12 @@ void UpstreamConnection::on_event(bufferevent*, short what, void* arg) noexcept 
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       // From now on the connect timeout no longer applies; the owner sets response timeouts.
       timeval tv = to_timeval(self->pool_.target().timeout);
-      bufferevent_set_timeouts(self->bev_.get(), nullptr, &tv);
-      if (evbuffer_get_length(self->output()) == 0) bufferevent_disable(self->bev_.get(), EV_WRITE);
+      bufferevent_set_timeouts(self->bev_.get(), self->response_awaited_ ? &tv : nullptr, &tv);
+      if (!self->tls_ && evbuffer_get_length(self->output()) == 0) bufferevent_disable(self->bev_.get(), EV_WRITE);
       if (self->owner_ != nullptr) self->owner_->upstream_drained();
       return;
     }
+    if (self->tls_ && !self->connected_ && (what & BEV_EVENT_ERROR)) self->log_handshake_failure();
     UpstreamOwner* owner = self->owner_;
     UpstreamFailure failure = UpstreamFailure::Reset;
     if (!self->connected_) {
@@ -154,6 +186,19 @@ void UpstreamConnection::on_event(bufferevent*, short what, void* arg) noexcept 
     log::error("exception in upstream event callback");
     self->close();
   }
+}
+
+// A failed TLS handshake is a configuration problem (untrusted CA, wrong name) more often than
+// a network one: say why, at most every few seconds per pool so that a storm stays readable.
+void UpstreamConnection::log_handshake_failure() {
+  std::string why = handshake_failure(bev_.get());
+  auto now = std::chrono::steady_clock::now();
+  if (now - pool_.last_tls_log_ < std::chrono::seconds(5) && pool_.tls_logged_) return;
+  pool_.tls_logged_ = true;
+  pool_.last_tls_log_ = now;
+  const UpstreamTarget& t = pool_.target();
+  log::warn("upstream TLS handshake failed",
+            {log::str("upstream", t.name), log::str("server_name", t.server_name), log::str("error", why)});
 }
 
 UpstreamPool::UpstreamPool(Worker& worker, const UpstreamTarget& target) : worker_(worker), target_(target) {}

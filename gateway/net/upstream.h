@@ -1,6 +1,7 @@
 // Connections to an upstream and the per-worker keep-alive pool that recycles them.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <vector>
 
@@ -41,6 +42,9 @@ class UpstreamConnection {
   void write_now();
   void pause_reading();
   void resume_reading();
+  // The connection now carries a WebSocket tunnel: no response timeouts (the client side
+  // times the tunnel out when idle), never back to the pool.
+  void enter_tunnel();
   // Done with a request: back to the pool if reusable, else closed.
   void finish(bool reusable);
   // Closed for good (also from the pool). Deletion is deferred to the loop.
@@ -55,11 +59,14 @@ class UpstreamConnection {
   static void on_write(bufferevent* bev, void* arg) noexcept;
   static void on_event(bufferevent* bev, short what, void* arg) noexcept;
   void become_idle();
+  void log_handshake_failure();
 
   UpstreamPool& pool_;
   BufferEventPtr bev_;
   UpstreamOwner* owner_ = nullptr;
-  bool connected_ = false;
+  bool tls_ = false;
+  bool connected_ = false;  // TCP connected, and for TLS the handshake (certificate check included) done
+  bool response_awaited_ = false;  // await_response() ran before connected_: arm its timeout then
   bool closed_ = false;
   bool idle_ = false;
   size_t requests_served_ = 0;
@@ -87,6 +94,8 @@ class UpstreamPool {
   Worker& worker_;
   const UpstreamTarget& target_;
   std::vector<UpstreamConnection*> idle_;
+  std::chrono::steady_clock::time_point last_tls_log_{};
+  bool tls_logged_ = false;
 };
 
 }  // namespace portcullis::net

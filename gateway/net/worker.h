@@ -70,6 +70,10 @@ class Worker {
   void connection_closed(DownstreamConnection* c);
   // Called periodically on the loop thread (about every 100 ms), e.g. for handler upkeep.
   void add_tick(std::function<void()> f) { ticks_.push_back(std::move(f)); }
+  // TLS on this worker's listener: connections accepted from now on use this context (null:
+  // plain HTTP). Loop thread, or before start(); a certificate reload posts the new one.
+  void set_listener_tls(std::shared_ptr<ssl_ctx_st> ctx) { listener_tls_ = std::move(ctx); }
+  ssl_ctx_st* listener_tls() const { return listener_tls_.get(); }
   // Called once when the loop has ended, while the event base still exists (e.g. to free
   // what was registered on it).
   void add_on_stop(std::function<void()> f) { on_stop_.push_back(std::move(f)); }
@@ -101,6 +105,7 @@ class Worker {
   std::atomic<bool> stopped_{false};
   bool draining_ = false;
   std::unique_ptr<RequestHandler> handler_;
+  std::shared_ptr<ssl_ctx_st> listener_tls_;
   std::vector<std::unique_ptr<UpstreamPool>> pools_;
   metrics::WorkerStats stats_;
   std::string access_log_;

@@ -9,19 +9,20 @@ namespace portcullis::proxy {
 
 Result<net::NetSettings> make_net_settings(const config::GatewayConfig& config) {
   net::NetSettings s;
-  if (config.listen.tls) return Error{"listen.tls: TLS listeners are not supported by this build yet"};
+  if (config.listen.tls) s.tls = net::ListenTls{config.listen.tls->cert_file, config.listen.tls->key_file};
   s.max_header_bytes = config.limits.max_header_bytes;
   s.max_body_bytes = config.limits.max_body_bytes;
   s.client_timeout = config.limits.client_timeout;
   s.max_connections = config.limits.max_connections;
+  s.tunnel_idle_timeout = config.limits.tunnel_idle_timeout;
   s.access_log = config.access_log;
   s.drain_timeout = config.drain_timeout;
   for (const config::UpstreamConfig& u : config.upstreams) {
-    if (u.scheme != "http") {
-      return Error{"upstream " + u.name + ": only http:// upstreams are supported by this build"};
-    }
     net::UpstreamTarget t;
     t.name = u.name;
+    t.tls = u.scheme == "https";
+    t.server_name = u.server_name.empty() ? u.host : u.server_name;
+    t.ca_file = u.ca_file;
     bool ipv6 = u.host.find(':') != std::string::npos;
     t.authority = (ipv6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
     t.connect_timeout = u.connect_timeout;
