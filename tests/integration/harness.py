@@ -14,6 +14,7 @@ import json
 import os
 import re
 import select
+import shlex
 import signal
 import socket
 import struct
@@ -65,9 +66,24 @@ def binary_is_sanitized():
     return _sanitized_cache
 
 
+def wrapper_command():
+    """PORTCULLIS_WRAPPER: a command line put in front of the gateway (`run`) command, e.g.
+    "valgrind --tool=memcheck --leak-check=full --error-exitcode=99". Empty: none."""
+    return shlex.split(os.environ.get("PORTCULLIS_WRAPPER", ""))
+
+
+def wrapper_slowdown():
+    """Extra timing slack while a wrapper runs the gateway (valgrind is 20-50x slower);
+    PORTCULLIS_WRAPPER_SLOWDOWN overrides the default of 10."""
+    if not wrapper_command():
+        return 1.0
+    return float(os.environ.get("PORTCULLIS_WRAPPER_SLOWDOWN", "10"))
+
+
 def slack():
-    """Multiplier for time bounds: 3x under sanitizers, times PORTCULLIS_TEST_SLOWDOWN."""
-    return SLOW * (3.0 if binary_is_sanitized() else 1.0)
+    """Multiplier for time bounds: 3x under sanitizers, times PORTCULLIS_TEST_SLOWDOWN, times
+    wrapper_slowdown() when PORTCULLIS_WRAPPER is set."""
+    return SLOW * (3.0 if binary_is_sanitized() else 1.0) * wrapper_slowdown()
 
 
 def wait_until(predicate, timeout=DEFAULT_TIMEOUT, interval=0.02, what="condition"):
@@ -225,7 +241,7 @@ class Gateway:
         self.config = config
         self.check_exit = check_exit
         self.extra_env = env or {}
-        self.start_timeout = start_timeout * (2 if binary_is_sanitized() else 1)
+        self.start_timeout = start_timeout * (2 if binary_is_sanitized() else 1) * wrapper_slowdown()
         self.args = args
         self.proc = None
         self.port = None
@@ -265,7 +281,10 @@ class Gateway:
             args = [a.replace("{config}", self.config_path) for a in self.args]
         else:
             args = ["run", "--config", self.config_path]
-        self.proc = subprocess.Popen([binary_path()] + args, stdin=subprocess.DEVNULL,
+        # PORTCULLIS_WRAPPER wraps only the served gateway (not the CLI helpers); valgrind
+        # keeps the pid, so signals and /proc still reach the gateway.
+        self.proc = subprocess.Popen(wrapper_command() + [binary_path()] + args,
+                                     stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=self._tmp.name, env=env, preexec_fn=_die_with_parent)
         for stream, sink, is_err in ((self.proc.stdout, self._stdout, False),
@@ -330,7 +349,7 @@ class Gateway:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout * (2 if binary_is_sanitized() else 1))
+                self.proc.wait(timeout * (2 if binary_is_sanitized() else 1) * wrapper_slowdown())
             except subprocess.TimeoutExpired:
                 self._kill()
                 self._join_drainers()
@@ -1146,7 +1165,7 @@ class RecordingUpstream:
     order before the default. record_body=False keeps only lengths (large transfers).
     """
 
-    def __init__(self, behaviour=None, record_body=True, io_timeout=30.0):
+    def __init__(self, behaviour=None, record_body=True, io_timeout=30.0, port=0):
         self.behaviour = behaviour or respond()
         self.record_body = record_body
         self.io_timeout = io_timeout
@@ -1164,7 +1183,7 @@ class RecordingUpstream:
         self._stop = threading.Event()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((HOST, 0))
+        self.listener.bind((HOST, port))  # port: e.g. an upstream that comes up late
         self.listener.listen(128)
         self.listener.settimeout(0.2)
         self.port = self.listener.getsockname()[1]
