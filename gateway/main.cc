@@ -1,14 +1,18 @@
 // portcullis: flags, load config, start workers. The commands live in their modules.
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "admin/admin_handler.h"
 #include "cli/commands.h"
+#include "cli/demo_command.h"
 #include "config/gateway_config.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
@@ -40,6 +44,9 @@ Usage:
                                               a dev key pair (DIR/private.pem) and its DIR/jwks.json
   portcullis token mint --key DIR/private.pem --claims '{...}' [--ttl 15m]
                                               a signed dev token (for demos and tests only)
+  portcullis demo [--listen HOST:PORT] [--admin-listen HOST:PORT]
+                                              a complete local setup in one process (dev issuer,
+                                              echo API, example policy); prints curl commands
   portcullis --version | --help
 
 Flags:
@@ -99,9 +106,33 @@ int validate(const Args& args) {
   return 0;
 }
 
+// What `demo` adds to serving: its embedded policy instead of policy files, and a call once
+// the gateway is ready (what /readyz reports), before it waits for signals.
+struct ServeExtras {
+  std::shared_ptr<const policy::PolicySet> fixed_policies;
+  std::function<void(uint16_t port, uint16_t admin_port)> on_ready;
+};
+
+int serve(const config::LoadResult& r, const Args& args, const ServeExtras& extras);
+
 int run(const Args& args) {
   config::LoadResult r = load_or_report(args.config);
   if (!r.ok()) return 1;
+  return serve(r, args, {});
+}
+
+int demo(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv, argv + argc);
+  int exit_code = 0;
+  std::unique_ptr<cli::Demo> d = cli::Demo::create(args, cli::Io{}, exit_code);
+  if (!d) return exit_code;
+  Args serve_args;
+  serve_args.config = std::string(cli::demo::kConfigName);
+  return serve(d->config(), serve_args,
+               {d->policies(), [&d](uint16_t port, uint16_t admin_port) { d->on_ready(port, admin_port); }});
+}
+
+int serve(const config::LoadResult& r, const Args& args, const ServeExtras& extras) {
   const config::GatewayConfig& cfg = *r.config;
   Result<net::NetSettings> settings = proxy::make_net_settings(cfg);
   if (!settings) {
@@ -117,7 +148,12 @@ int run(const Args& args) {
   metrics::Metrics metrics;
   net::Server server(std::move(settings.value()), metrics);
   proxy::KeyManager keys(r.config, metrics);
-  proxy::PolicyStore policies(r.config, metrics);
+  proxy::Introspector introspector(r.config, keys, metrics);
+  if (std::string err = introspector.load_secrets(); !err.empty()) {
+    std::fprintf(stderr, "%s: %s\n", args.config.c_str(), err.c_str());
+    return 1;
+  }
+  proxy::PolicyStore policies(r.config, metrics, extras.fixed_policies);
   if (policies.enabled()) {
     std::vector<config::ConfigError> errors = policies.load_initial();
     for (const config::ConfigError& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
@@ -131,7 +167,12 @@ int run(const Args& args) {
     }
   });
   auto proxy_factory = [&](net::Worker& worker) {
-    auto handler = std::make_unique<proxy::ProxyHandler>(cfg, &keys, &policies, worker.stats());
+    // Told from the control loop when an introspection call this worker waits for ends.
+    auto notify = [&worker] {
+      net::Worker* w = &worker;
+      w->post([w] { static_cast<proxy::ProxyHandler&>(w->handler()).on_introspected(); });
+    };
+    auto handler = std::make_unique<proxy::ProxyHandler>(cfg, &keys, &policies, worker.stats(), &introspector, notify);
     proxy::ProxyHandler* h = handler.get();
     worker.add_tick([h] { h->expire_parked(); });
     return handler;
@@ -139,6 +180,7 @@ int run(const Args& args) {
   // The admin loop is also the control loop: key fetches and refreshes run there.
   auto admin_factory = [&](net::Worker& control) {
     keys.start(control);
+    introspector.start(control);
     policies.start(control);
     return std::make_unique<admin::AdminHandler>(
         metrics, [&keys, &policies] { return keys.ready() && (!policies.enabled() || policies.loaded()); },
@@ -157,6 +199,18 @@ int run(const Args& args) {
                           log::str("admin", host_port(cfg.admin_host, server.admin_port())),
                           log::num("workers", static_cast<int64_t>(cfg.workers)),
                           log::str("version", kVersion)});
+  if (extras.on_ready) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (!(keys.ready() && (!policies.enabled() || policies.loaded()))) {  // what /readyz checks
+      if (std::chrono::steady_clock::now() >= deadline) {
+        log::error("not ready within 15s: the issuer's keys did not load");
+        server.shutdown();  // before the key manager and policies the loops use go away
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    extras.on_ready(server.port(), server.admin_port());
+  }
   server.run_until_signal([&policies] { policies.request_reload(); });
   return 0;
 }
@@ -168,6 +222,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == "token") return cli::token_main(argc - 2, argv + 2);
   if (argc >= 2 && std::string_view(argv[1]) == "explain") return cli::explain_main(argc - 2, argv + 2);
   if (argc >= 2 && std::string_view(argv[1]) == "test") return cli::test_main(argc - 2, argv + 2);
+  if (argc >= 2 && std::string_view(argv[1]) == "demo") return demo(argc - 2, argv + 2);
   Args args = parse_args(argc, argv);
   if (args.help) {
     std::fputs(kUsage.data(), stdout);

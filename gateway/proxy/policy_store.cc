@@ -15,10 +15,14 @@ constexpr unsigned kTicksPerFileCheck = 10;  // worker ticks are 100 ms
 
 }  // namespace
 
-PolicyStore::PolicyStore(std::shared_ptr<const config::GatewayConfig> config, metrics::Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics) {}
+PolicyStore::PolicyStore(std::shared_ptr<const config::GatewayConfig> config, metrics::Metrics& metrics,
+                         std::shared_ptr<const policy::PolicySet> fixed)
+    : config_(std::move(config)), metrics_(metrics), fixed_(fixed != nullptr), current_(std::move(fixed)) {
+  if (fixed_) version_.store(1, std::memory_order_release);
+}
 
 std::vector<config::ConfigError> PolicyStore::load_initial() {
+  if (fixed_) return {};
   seen_ = stamps();
   config::PolicyLoadResult r = config::load_policies(config_->policies, *config_);
   if (!r.ok()) return r.errors;
@@ -31,7 +35,7 @@ std::vector<config::ConfigError> PolicyStore::load_initial() {
 }
 
 void PolicyStore::start(net::Worker& control) {
-  if (enabled()) control.add_tick([this] { tick(); });
+  if (enabled() && !fixed_) control.add_tick([this] { tick(); });
 }
 
 std::shared_ptr<const policy::PolicySet> PolicyStore::current() const {

@@ -24,7 +24,10 @@ namespace portcullis::proxy {
 
 class PolicyStore {
  public:
-  PolicyStore(std::shared_ptr<const config::GatewayConfig> config, metrics::Metrics& metrics);
+  // `fixed`: a set compiled elsewhere (`portcullis demo` embeds its policy), live at once and
+  // never reloaded; the config's `policies` patterns are then not read.
+  PolicyStore(std::shared_ptr<const config::GatewayConfig> config, metrics::Metrics& metrics,
+              std::shared_ptr<const policy::PolicySet> fixed = nullptr);
 
   // Loads the policies now; the errors, if any, are returned (and nothing is live).
   std::vector<config::ConfigError> load_initial();
@@ -36,7 +39,7 @@ class PolicyStore {
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
   std::shared_ptr<const policy::PolicySet> current() const;
   bool loaded() const { return version() > 0; }
-  bool enabled() const { return !config_->policies.empty(); }
+  bool enabled() const { return fixed_ || !config_->policies.empty(); }
 
  private:
   struct Stamp {
@@ -53,6 +56,7 @@ class PolicyStore {
 
   std::shared_ptr<const config::GatewayConfig> config_;
   metrics::Metrics& metrics_;
+  bool fixed_ = false;
   std::vector<Stamp> seen_;
   unsigned ticks_ = 0;
   std::atomic<bool> reload_requested_{false};
