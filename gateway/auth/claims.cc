@@ -4,26 +4,18 @@
 #include <cmath>
 
 #include "auth/json.h"
+#include "core/ascii.h"
 
 namespace portcullis::auth {
 namespace {
 
 constexpr int64_t kMaxLeeway = 86400;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // RFC 9068 §4 / RFC 7515 §4.1.9: "at+jwt" and "application/at+jwt" are the same type.
 std::string_view strip_application(std::string_view typ) {
   constexpr std::string_view kPrefix = "application/";
-  if (typ.size() >= kPrefix.size() && iequals(typ.substr(0, kPrefix.size()), kPrefix)) {
+  if (typ.size() >= kPrefix.size() && ascii_iequals(typ.substr(0, kPrefix.size()), kPrefix)) {
     return typ.substr(kPrefix.size());
   }
   return typ;
@@ -115,7 +107,7 @@ AuthStatus validate(const rapidjson::Value& payload, std::string_view typ, const
   const bool jwt = profile == Profile::Jwt;
 
   if (jwt && !rules.require_typ.empty() &&
-      !iequals(strip_application(typ), strip_application(rules.require_typ))) {
+      !ascii_iequals(strip_application(typ), strip_application(rules.require_typ))) {
     return AuthStatus::JwtTypMismatch;
   }
 

@@ -2,20 +2,10 @@
 
 #include "auth/base64url.h"
 #include "auth/json.h"
+#include "core/ascii.h"
 
 namespace portcullis::auth {
 namespace {
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 AuthStatus check_header(ParsedJws& out) {
   const rapidjson::Value& h = out.header;
@@ -24,7 +14,7 @@ AuthStatus check_header(ParsedJws& out) {
   if (alg == h.MemberEnd()) return AuthStatus::JwtAlgMissing;
   if (!alg->value.IsString()) return AuthStatus::JwtAlgUnknown;
   const std::string_view alg_name = json_string_view(alg->value);
-  if (iequals_ascii(alg_name, "none")) return AuthStatus::JwtAlgNone;
+  if (ascii_iequals(alg_name, "none")) return AuthStatus::JwtAlgNone;
   const auto parsed_alg = alg_from_string(alg_name);
   if (!parsed_alg) return AuthStatus::JwtAlgUnknown;
   out.alg = *parsed_alg;

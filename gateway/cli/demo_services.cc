@@ -8,20 +8,11 @@
 #include <vector>
 
 #include "cli/demo_plan.h"
+#include "core/ascii.h"
 
 namespace portcullis::cli::demo {
 namespace {
 
-bool same_name(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 void local_answer(net::Decision& d, std::string_view route) {
   d.kind = net::Decision::Kind::Respond;
@@ -53,7 +44,7 @@ std::string echo_json(const net::RequestView& request) {
   for (size_t i = 0; i < request.head.header_count; ++i) {
     const http::Header& h = request.head.headers[i];
     auto it = headers.begin();
-    while (it != headers.end() && !same_name(it->first, h.name)) ++it;
+    while (it != headers.end() && !ascii_iequals(it->first, h.name)) ++it;
     if (it == headers.end()) {
       headers.emplace_back(h.name, std::string(h.value));
     } else {
