@@ -220,7 +220,7 @@ class PeriodicModeTest(IntrospectionTestCase):
         # Never waits for the endpoint: allowed at once on offline checks.
         started = time.monotonic()
         self.assertEqual(request(gw, "/orders/1", token=token).status, 200)
-        self.assertLess(time.monotonic() - started, 0.5 * slack())
+        self.assertLess(time.monotonic() - started, 0.75 * slack())  # the endpoint takes 0.8 s
         srv.wait_calls(1, token)
         srv.set_mode("normal")
         revoked_at = time.monotonic()
@@ -230,7 +230,9 @@ class PeriodicModeTest(IntrospectionTestCase):
             return request(gw, "/orders/1", token=token).status == 401
         wait_until(refused, (2 + 1) * slack() + 1, interval=0.1, what="revoked token refused")
         elapsed = time.monotonic() - revoked_at
-        self.assertLessEqual(elapsed, 3.0 * slack() + 0.5, "refused after %.2fs" % elapsed)
+        # The bar: refused within interval + 1 s (sanitizer builds get their usual slack),
+        # plus up to 0.3 s this loop needs to notice (polling, one request's round trip).
+        self.assertLessEqual(elapsed, (2 + 1) * slack() + 0.3, "refused after %.2fs" % elapsed)
         resp = request(gw, "/orders/1", token=token)
         self.assert_refused(resp, 401, "token is not active")
         self.assertGreaterEqual(metric_value(gw, introspection_metric("inactive")), 1)
