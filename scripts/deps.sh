@@ -6,14 +6,14 @@ set -euo pipefail
 what="${1:-test}"
 build_pkgs=(g++ cmake make pkg-config libevent-dev libssl-dev rapidjson-dev libcurl4-openssl-dev
             libyaml-cpp-dev prometheus-cpp-dev doctest-dev)
-test_pkgs=(python3 openssl curl)
+test_pkgs=(python3 openssl curl python3-yaml python3-jsonschema)
 bench_pkgs=(wrk nginx-light haproxy gnuplot-nox)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
   build) ;;
-  test) pkgs+=("${test_pkgs[@]}") ;;
+  test) pkgs+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;  # scripts/test ends with a short fuzz run
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) pkgs+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   all) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}" "${fuzz_pkgs[@]}") ;;

@@ -46,9 +46,10 @@ IntrospectionAnswer parse_introspection_response(std::string_view body, const Cl
   IntrospectionAnswer answer;
   rapidjson::Document doc;
   if (parse_json_object(body, doc, {kMaxIntrospectionAnswerBytes, 16}) != AuthStatus::Ok) return answer;
-  auto active = doc.FindMember("active");
+  const rapidjson::Value& root = doc;  // const iterators: clang's C++20 mode finds == on mutable ones ambiguous
+  auto active = root.FindMember("active");
   // RFC 7662 §2.2: "active" is REQUIRED and boolean; a string "true" is not an answer.
-  if (active == doc.MemberEnd() || !active->value.IsBool()) return answer;
+  if (active == root.MemberEnd() || !active->value.IsBool()) return answer;
   if (!active->value.GetBool()) {
     answer.status = AuthStatus::TokenInactive;
     return answer;

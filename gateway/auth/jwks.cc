@@ -171,8 +171,9 @@ JwksParseResult parse_jwks(std::string_view json, size_t max_bytes) {
     result.error = std::string("JWKS is not strict JSON: ") + std::string(to_string(st));
     return result;
   }
-  auto keys = doc.FindMember("keys");
-  if (keys == doc.MemberEnd()) {
+  const rapidjson::Value& root = doc;  // const iterators: clang's C++20 mode finds == on mutable ones ambiguous
+  auto keys = root.FindMember("keys");
+  if (keys == root.MemberEnd()) {
     result.error = "JWKS has no \"keys\" member";
     return result;
   }

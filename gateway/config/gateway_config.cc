@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <thread>
 
+#include "config/yaml_documents.h"
 #include "config/yaml_shape.h"
 
 namespace portcullis::config {
@@ -753,7 +754,7 @@ LoadResult parse_gateway_config(std::string_view yaml, const std::string& file, 
   cfg->file = file;
   cfg->dir = dir;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    std::vector<YAML::Node> docs = load_all_documents(std::string(yaml));
     if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
       sink.add(0, "", "file is empty; expected a map of settings (listen, upstreams, ...)");
     } else if (docs.size() > 1) {

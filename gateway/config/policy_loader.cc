@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 
+#include "config/yaml_documents.h"
 #include "config/yaml_shape.h"
 #include "http/path.h"
 
@@ -578,7 +579,7 @@ PolicyLoadResult build(const std::vector<FileText>& files, const GatewayConfig& 
       sink.add(0, "", ft.read_error);
     } else {
       try {
-        std::vector<YAML::Node> docs = YAML::LoadAll(ft.text);
+        std::vector<YAML::Node> docs = load_all_documents(ft.text);
         if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
           sink.add(0, "", "file is empty; expected routes: [...] (write 'routes: []' for a file with no routes)");
         } else if (docs.size() > 1) {
@@ -819,7 +820,7 @@ PolicyTestsResult parse_policy_tests(std::string_view yaml, const std::string& f
   sink.file = file;
   PolicyTestsResult result;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    std::vector<YAML::Node> docs = load_all_documents(std::string(yaml));
     if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
       sink.add(0, "", "file is empty; expected cases: [...]");
     } else if (docs.size() > 1) {

@@ -74,8 +74,9 @@ auth::AuthStatus identity_from_claims(const PolicySet& set, std::string_view cla
   rapidjson::Document doc;
   if (auto st = auth::parse_json_object(claims_json, doc); st != auth::AuthStatus::Ok) return st;
   issuer_index = PolicySet::npos;
-  auto iss = doc.FindMember("iss");
-  if (iss == doc.MemberEnd()) {
+  const rapidjson::Value& root = doc;  // const iterators: clang's C++20 mode finds == on mutable ones ambiguous
+  auto iss = root.FindMember("iss");
+  if (iss == root.MemberEnd()) {
     if (set.issuers.size() != 1) return auth::AuthStatus::JwtIssMissing;
     issuer_index = 0;
   } else {
@@ -87,7 +88,7 @@ auth::AuthStatus identity_from_claims(const PolicySet& set, std::string_view cla
   }
   out.issuer = set.issuers[issuer_index].issuer;
   out.subject.clear();
-  if (auto sub = doc.FindMember("sub"); sub != doc.MemberEnd()) {
+  if (auto sub = root.FindMember("sub"); sub != root.MemberEnd()) {
     if (!sub->value.IsString()) return auth::AuthStatus::JwtSubInvalid;
     std::string_view v = auth::json_string_view(sub->value);
     if (auth::has_control_char(v)) return auth::AuthStatus::JwtClaimControlChar;
