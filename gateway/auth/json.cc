@@ -56,7 +56,10 @@ class DepthLimitedHandler {
   bool too_deep_ = false;
 };
 
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+// Full precision: numbers (NumericDates) read exactly as every correctly rounding parser reads
+// them, not with rapidjson's faster approximation, which can differ by an ulp.
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
 
 struct Generator {
   std::string_view text;
