@@ -20,7 +20,15 @@ constexpr std::array<bool, 256> kToken68 = [] {
 bool is_token68_char(char c) { return kToken68[static_cast<unsigned char>(c)]; }
 
 bool is_token68(std::string_view t) {
+  const auto* p = reinterpret_cast<const unsigned char*>(t.data());
   size_t i = 0;
+  // Eight bytes per test, not a branch per byte: a JWT is hundreds of token68 bytes.
+  for (; i + 8 <= t.size(); i += 8) {
+    if (!(kToken68[p[i]] & kToken68[p[i + 1]] & kToken68[p[i + 2]] & kToken68[p[i + 3]] & kToken68[p[i + 4]] &
+          kToken68[p[i + 5]] & kToken68[p[i + 6]] & kToken68[p[i + 7]])) {
+      break;
+    }
+  }
   while (i < t.size() && is_token68_char(t[i])) ++i;
   if (i == 0) return false;
   while (i < t.size() && t[i] == '=') ++i;

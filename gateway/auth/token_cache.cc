@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/bytes8.h"
+
 namespace portcullis::auth {
 namespace {
 
@@ -21,14 +23,6 @@ uint64_t read64(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
-}
-
-// Constant-time over the common length: the comparison leaks nothing about a cached token.
-bool same_token(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
 }
 
 }  // namespace
@@ -85,7 +79,7 @@ const CachedAuth* TokenCache::lookup(std::string_view token, int64_t now) {
   }
   const uint32_t i = it->second;
   Slot& s = slots_[i];
-  if (!same_token(s.token, token)) {
+  if (!bytes8::equal_constant_time(s.token, token)) {
     ++misses_;
     return nullptr;
   }

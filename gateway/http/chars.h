@@ -2,8 +2,12 @@
 // are a single indexed load per byte. Internal to the http module.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string_view>
+
+#include "core/bytes8.h"
 
 namespace portcullis::http::chars {
 
@@ -69,6 +73,32 @@ constexpr int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// Bytes of x that are CTLs: 0x00-0x1F (so HTAB, CR and LF too) and DEL. Adding one to the low
+// seven bits turns DEL into 0 and 0x00-0x1F into 0x01-0x20, so one comparison finds them all.
+inline uint64_t controls(uint64_t x) {
+  using namespace bytes8;
+  const uint64_t next = ((x & kLow7) + broadcast(1)) & kLow7;
+  return ~(next + broadcast(0x80 - 0x21)) & ~x & kHigh;
+}
+
+// Every byte of s is a field-value byte. Words without a control byte (HTAB is one, so it
+// takes the slow path) are skipped whole: header values are long, tabs and CTLs rare.
+inline bool all_field_value(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (i + 8 <= s.size()) {
+      if (controls(bytes8::load(s.data() + i)) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    for (const size_t end = std::min(i + 8, s.size()); i < end; ++i) {
+      if (!is_field_value(s[i])) return false;
+    }
+  }
+  return true;
 }
 
 constexpr char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
