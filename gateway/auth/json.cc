@@ -1,7 +1,10 @@
 #include "auth/json.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
+#include <system_error>
 #include <vector>
 
 #include <rapidjson/memorystream.h>
@@ -13,7 +16,8 @@ namespace {
 using rapidjson::SizeType;
 
 // Forwards SAX events to the Document (which is itself a SAX handler) while bounding
-// nesting depth, so a deep document is refused before it is built.
+// nesting depth, so a deep document is refused before it is built, and converts numbers
+// itself: rapidjson hands them over as text (after checking their grammar).
 class DepthLimitedHandler {
  public:
   DepthLimitedHandler(rapidjson::Document& doc, unsigned max_depth) : doc_(doc), max_depth_(max_depth) {}
@@ -25,7 +29,7 @@ class DepthLimitedHandler {
   bool Int64(int64_t i) { return doc_.Int64(i); }
   bool Uint64(uint64_t u) { return doc_.Uint64(u); }
   bool Double(double d) { return doc_.Double(d); }
-  bool RawNumber(const char* str, SizeType len, bool copy) { return doc_.RawNumber(str, len, copy); }
+  bool RawNumber(const char* str, SizeType len, bool) { return number(std::string_view(str, len)); }
   bool String(const char* str, SizeType len, bool copy) { return doc_.String(str, len, copy); }
   bool Key(const char* str, SizeType len, bool copy) { return doc_.Key(str, len, copy); }
   bool StartObject() { return enter() && doc_.StartObject(); }
@@ -42,6 +46,62 @@ class DepthLimitedHandler {
   bool too_deep() const { return too_deep_; }
 
  private:
+  // Integers that fit stay integers (as rapidjson would make them); everything else becomes
+  // the correctly rounded double (std::from_chars), so a NumericDate reads as it does in
+  // every other correct parser. rapidjson's own full-precision path is not used: in 1.1 it
+  // reads outside its power-of-ten table for a long run of fraction zeros (found by the
+  // introspection fuzz target; it crashed the process). Out of double range -> parse error.
+  bool number(std::string_view text) {
+    const char* first = text.data();
+    const char* last = first + text.size();
+    if (text.find_first_of(".eE") == std::string_view::npos) {
+      if (text.front() == '-') {
+        int64_t i = 0;
+        if (auto [end, ec] = std::from_chars(first, last, i); ec == std::errc() && end == last) return doc_.Int64(i);
+      } else {
+        uint64_t u = 0;
+        if (auto [end, ec] = std::from_chars(first, last, u); ec == std::errc() && end == last) return doc_.Uint64(u);
+      }
+    }
+    double d = 0;
+    auto [end, ec] = std::from_chars(first, last, d);
+    if (ec == std::errc::result_out_of_range && end == last && below_one(text)) {
+      return doc_.Double(text.front() == '-' ? -0.0 : 0.0);  // too small for a double: zero
+    }
+    if (ec != std::errc() || end != last) return false;
+    return doc_.Double(d);
+  }
+
+  // Whether a JSON number (grammar already checked) is smaller than 1 in magnitude: its first
+  // significant digit sits below the units place once the exponent is applied.
+  static bool below_one(std::string_view t) {
+    size_t i = t.front() == '-' ? 1 : 0;
+    int64_t magnitude = 0;  // digits before the point, counted from the first significant one
+    bool significant = false;
+    for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
+      if (t[i] != '0') significant = true;
+      if (significant) ++magnitude;
+    }
+    if (i < t.size() && t[i] == '.') {
+      for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
+        if (significant) continue;
+        if (t[i] == '0') {
+          --magnitude;
+        } else {
+          significant = true;
+        }
+      }
+    }
+    int64_t exponent = 0;
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+      const bool negative = ++i < t.size() && t[i] == '-';
+      if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+      for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) exponent = std::min<int64_t>(exponent * 10 + (t[i] - '0'), 1'000'000'000);
+      if (negative) exponent = -exponent;
+    }
+    return !significant || magnitude + exponent <= 0;
+  }
+
   bool enter() {
     if (++depth_ > max_depth_) {
       too_deep_ = true;
@@ -56,10 +116,10 @@ class DepthLimitedHandler {
   bool too_deep_ = false;
 };
 
-// Full precision: numbers (NumericDates) read exactly as every correctly rounding parser reads
-// them, not with rapidjson's faster approximation, which can differ by an ulp.
+// Numbers as text, converted by DepthLimitedHandler::number: exact (not rapidjson's faster
+// approximation, which can be an ulp off) and not rapidjson's full-precision code (see there).
 constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 struct Generator {
   std::string_view text;

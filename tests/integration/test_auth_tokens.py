@@ -124,6 +124,16 @@ class ValidTokenTest(TokenTestCase):
                 self.assertEqual(entry["decision"], "allow")
                 self.assertEqual(entry["status"], 200)
 
+    def test_numbers_that_crashed_the_json_reader(self):
+        """A claim holding 0.(400 zeros)1 sent rapidjson 1.1's full-precision reader outside its
+        tables (SEGV, found by fuzzing): read as 0 now, the token allowed, the process up."""
+        for number in ("0." + "0" * 400 + "1", "0." + "0" * 400, "1e-400", "-0.0000000000e-99999"):
+            with self.subTest(number=number):
+                payload = compact_json(self.valid_claims())[:-1] + b',"n":' + number.encode() + b"}"
+                token = self.signer.token({"alg": "ES256", "typ": "JWT", "kid": self.es.kid}, payload)
+                self.assert_allowed(self.get(token), token)
+        self.assertIsNone(self.gw.proc.poll())
+
     def test_mapped_claims(self):
         dropped = r'^portcullis_identity_claims_dropped_total\{[^}]*claim="note"'
         before = metric_values(self.gw, [dropped])[dropped]
@@ -485,6 +495,9 @@ class ForgedTokenTest(TokenTestCase):
              "token is not valid JSON", "jwt_bad_json"),
             ("payload with trailing garbage",
              s.token(compact_json(self.es_header()), ('{%s,"sub":"u"}x' % base).encode()),
+             "token is not valid JSON", "jwt_bad_json"),
+            ("payload number beyond the double range",
+             s.token(compact_json(self.es_header()), ('{%s,"sub":"u","n":1e400}' % base).encode()),
              "token is not valid JSON", "jwt_bad_json"),
             ("payload nested 200 deep",
              s.token(compact_json(self.es_header()),

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "auth/json.h"
@@ -135,4 +136,54 @@ TEST_CASE("json_string_view keeps embedded NULs") {
   rapidjson::Document doc;
   REQUIRE(parse_json_object(R"({"s":"a\u0000b"})", doc) == AuthStatus::Ok);
   CHECK(json_string_view(doc["s"]) == std::string_view("a\0b", 3));
+}
+
+TEST_CASE("numbers keep their JSON type and read correctly rounded") {
+  rapidjson::Document doc;
+  REQUIRE(parse_json_object(R"({"i":-5,"u":4000000000,"big":18446744073709551615,"neg":-9223372036854775808,)"
+                            R"("huge":123456789012345678901234567890,"d":1.5,"e":1E3,"z":-0,"exp":1700000000})",
+                            doc) == AuthStatus::Ok);
+  CHECK((doc["i"].IsInt() && doc["i"].GetInt() == -5));
+  CHECK((doc["u"].IsUint() && !doc["u"].IsInt() && doc["u"].GetUint() == 4000000000u));
+  CHECK((doc["big"].IsUint64() && doc["big"].GetUint64() == UINT64_MAX));
+  CHECK((doc["neg"].IsInt64() && doc["neg"].GetInt64() == INT64_MIN));
+  CHECK((doc["huge"].IsDouble() && doc["huge"].GetDouble() == 123456789012345678901234567890.0));
+  CHECK((doc["d"].IsDouble() && doc["d"].GetDouble() == 1.5));
+  CHECK((doc["e"].IsDouble() && doc["e"].GetDouble() == 1000.0));
+  CHECK((doc["z"].IsInt() && doc["z"].GetInt() == 0));
+  CHECK((doc["exp"].IsInt64() && doc["exp"].GetInt64() == 1700000000));
+
+  // Correctly rounded where a fast approximation is an ulp off (found by the jws fuzz target).
+  REQUIRE(parse_json_object(R"({"exp":1055946104.5555555555555555555555555551110})", doc) == AuthStatus::Ok);
+  CHECK(doc["exp"].GetDouble() == 1055946104.5555555555555555555555555551110);
+}
+
+TEST_CASE("numbers that crashed rapidjson's full-precision reader are read or refused, never crash") {
+  rapidjson::Document doc;
+  // A long run of fraction zeros sent rapidjson 1.1 outside its power-of-ten table (SEGV).
+  const std::string zeros(400, '0');
+  REQUIRE(parse_json_object("{\"a\":0." + zeros + "}", doc) == AuthStatus::Ok);
+  CHECK(doc["a"].GetDouble() == 0.0);
+  REQUIRE(parse_json_object("{\"a\":0." + zeros + "1}", doc) == AuthStatus::Ok);
+  CHECK(doc["a"].GetDouble() == 0.0);  // 1e-401 underflows to zero
+  REQUIRE(parse_json_object("{\"a\":1." + zeros + "1e-5}", doc) == AuthStatus::Ok);
+  CHECK(doc["a"].GetDouble() == 1e-5);
+  // Out of double range is an error, as rapidjson itself treats it.
+  CHECK(parse_json_object(R"({"a":1e400})", doc) == AuthStatus::JwtBadJson);
+  CHECK(parse_json_object(R"({"a":-1e400})", doc) == AuthStatus::JwtBadJson);
+}
+
+TEST_CASE("numbers below the double range read as zero, above it are refused") {
+  rapidjson::Document doc;
+  for (const char* tiny : {"1e-400", "-1e-400", "0.0001e-330", "123e-999999999999", "0.000e-5000"}) {
+    INFO(tiny);
+    REQUIRE(parse_json_object(std::string("{\"a\":") + tiny + "}", doc) == AuthStatus::Ok);
+    CHECK(doc["a"].GetDouble() == 0.0);
+  }
+  CHECK(parse_json_object(R"({"a":4.9e-324})", doc) == AuthStatus::Ok);  // the smallest subnormal
+  CHECK(doc["a"].GetDouble() > 0.0);
+  for (const char* big : {"1e309", "1000e306", "0.1e310", "123e999999999999"}) {
+    INFO(big);
+    CHECK(parse_json_object(std::string("{\"a\":") + big + "}", doc) == AuthStatus::JwtBadJson);
+  }
 }
