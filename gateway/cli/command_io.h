@@ -26,4 +26,18 @@ int run_token(std::span<const std::string_view> args, const Io& io);
 extern const std::string_view kKeysUsage;
 extern const std::string_view kTokenUsage;
 
+// "portcullis <command>: <why>" on stderr, then the command's usage text; exit code 2.
+inline int usage_error(const Io& io, std::string_view command, std::string_view usage, std::string_view why) {
+  std::fprintf(io.err, "portcullis %.*s: %.*s\n\n%.*s", static_cast<int>(command.size()), command.data(),
+               static_cast<int>(why.size()), why.data(), static_cast<int>(usage.size()), usage.data());
+  return 2;
+}
+
+// "portcullis <command>: <why>" on stderr; exit code 1.
+inline int failure(const Io& io, std::string_view command, std::string_view why) {
+  std::fprintf(io.err, "portcullis %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
+               static_cast<int>(why.size()), why.data());
+  return 1;
+}
+
 }  // namespace portcullis::cli

@@ -34,17 +34,6 @@ namespace {
 
 constexpr FlagSpec kDemoFlags[] = {{"listen", true}, {"admin-listen", true}, {"ttl", true}};
 
-int usage_error(const Io& io, std::string_view why) {
-  std::fprintf(io.err, "portcullis demo: %.*s\n\n%.*s", static_cast<int>(why.size()), why.data(),
-               static_cast<int>(kDemoUsage.size()), kDemoUsage.data());
-  return 2;
-}
-
-int failure(const Io& io, std::string_view why) {
-  std::fprintf(io.err, "portcullis demo: %.*s\n", static_cast<int>(why.size()), why.data());
-  return 1;
-}
-
 std::string host_of(const std::string& host_port) {
   return config::parse_host_port(host_port).value_or(std::pair<std::string, uint16_t>{}).first;
 }
@@ -69,7 +58,7 @@ std::unique_ptr<Demo> Demo::create(std::span<const std::string_view> args, const
     return nullptr;
   }
   if (!flags.error.empty()) {
-    exit_code = usage_error(io, flags.error);
+    exit_code = usage_error(io, "demo", kDemoUsage, flags.error);
     return nullptr;
   }
   demo::Addresses addresses;
@@ -79,23 +68,23 @@ std::unique_ptr<Demo> Demo::create(std::span<const std::string_view> args, const
       *target = demo::normalize_listen_flag(*value);
       if (target->empty()) {
         exit_code =
-            usage_error(io, "--" + std::string(flag) + " must be HOST:PORT, e.g. 127.0.0.1:8080, not " + *value);
+            usage_error(io, "demo", kDemoUsage, "--" + std::string(flag) + " must be HOST:PORT, e.g. 127.0.0.1:8080, not " + *value);
         return nullptr;
       }
     }
   }
   Result<int64_t> ttl = parse_ttl(flags.get("ttl").value_or("1h"));
   if (!ttl) {
-    exit_code = usage_error(io, ttl.error().message);
+    exit_code = usage_error(io, "demo", kDemoUsage, ttl.error().message);
     return nullptr;
   }
   if (*ttl <= 0) {
-    exit_code = usage_error(io, "--ttl must be longer than 0s");
+    exit_code = usage_error(io, "demo", kDemoUsage, "--ttl must be longer than 0s");
     return nullptr;
   }
 
   auto fail = [&io](std::string_view why) {
-    failure(io, why);
+    failure(io, "demo", why);
     return std::unique_ptr<Demo>();
   };
   std::unique_ptr<Demo> d(new Demo());

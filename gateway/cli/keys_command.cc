@@ -39,17 +39,6 @@ namespace {
 constexpr FlagSpec kGenerateFlags[] = {
     {"alg", true}, {"out", true}, {"kid", true}, {"force", false}};
 
-int usage_error(const Io& io, std::string_view why) {
-  std::fprintf(io.err, "portcullis keys: %.*s\n\n%.*s", static_cast<int>(why.size()), why.data(),
-               static_cast<int>(kKeysUsage.size()), kKeysUsage.data());
-  return 2;
-}
-
-int failure(const Io& io, const std::string& why) {
-  std::fprintf(io.err, "portcullis keys: %s\n", why.c_str());
-  return 1;
-}
-
 // mkdir -p, each created level 0700 (a key directory is nobody else's business).
 bool make_dirs(const std::string& dir, std::string& error) {
   for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
@@ -106,47 +95,47 @@ int generate(std::span<const std::string_view> args, const Io& io) {
     std::fputs(kKeysUsage.data(), io.out);
     return 0;
   }
-  if (!flags.error.empty()) return usage_error(io, flags.error);
+  if (!flags.error.empty()) return usage_error(io, "keys", kKeysUsage, flags.error);
   const std::optional<std::string> out = flags.get("out");
-  if (!out || out->empty()) return usage_error(io, "--out DIR is required");
+  if (!out || out->empty()) return usage_error(io, "keys", kKeysUsage, "--out DIR is required");
   const std::string alg_name = flags.get("alg").value_or("ES256");
   const std::optional<auth::Alg> alg = auth::alg_from_string(alg_name);
-  if (!alg) return usage_error(io, "unknown --alg " + alg_name);
+  if (!alg) return usage_error(io, "keys", kKeysUsage, "unknown --alg " + alg_name);
   if (auth::is_hmac(*alg)) {
-    return usage_error(io, alg_name + " uses a shared secret, not a key pair (mint with --secret-file)");
+    return usage_error(io, "keys", kKeysUsage, alg_name + " uses a shared secret, not a key pair (mint with --secret-file)");
   }
   const std::optional<std::string> kid_flag = flags.get("kid");
-  if (kid_flag && kid_flag->empty()) return usage_error(io, "--kid must not be empty");
+  if (kid_flag && kid_flag->empty()) return usage_error(io, "keys", kKeysUsage, "--kid must not be empty");
 
   const std::string dir = *out;
   const std::string private_path = join(dir, "private.pem");
   struct stat st{};
   if (!flags.has("force") && ::lstat(private_path.c_str(), &st) == 0) {
-    return failure(io, private_path + " already exists; use --force to replace it");
+    return failure(io, "keys", private_path + " already exists; use --force to replace it");
   }
 
   Result<auth::crypto::SigningKey> key = auth::crypto::SigningKey::generate(*alg);
-  if (!key) return failure(io, key.error().message);
+  if (!key) return failure(io, "keys", key.error().message);
   Result<auth::JwkParams> jwk = key->public_params();
-  if (!jwk) return failure(io, jwk.error().message);
+  if (!jwk) return failure(io, "keys", jwk.error().message);
   Result<std::string> thumbprint = auth::crypto::jwk_thumbprint(*jwk);
-  if (!thumbprint) return failure(io, thumbprint.error().message);
+  if (!thumbprint) return failure(io, "keys", thumbprint.error().message);
   jwk->alg = *alg;
   jwk->kid = kid_flag.value_or(*thumbprint);
   Result<std::string> jwk_json = auth::crypto::public_jwk_json(*jwk);
   Result<std::string> private_pem = key->private_pem();
   Result<std::string> public_pem = key->public_pem();
-  if (!jwk_json) return failure(io, jwk_json.error().message);
-  if (!private_pem) return failure(io, private_pem.error().message);
-  if (!public_pem) return failure(io, public_pem.error().message);
+  if (!jwk_json) return failure(io, "keys", jwk_json.error().message);
+  if (!private_pem) return failure(io, "keys", private_pem.error().message);
+  if (!public_pem) return failure(io, "keys", public_pem.error().message);
 
   std::string error;
-  if (!make_dirs(dir, error)) return failure(io, error);
+  if (!make_dirs(dir, error)) return failure(io, "keys", error);
   const std::string public_path = join(dir, "public.pem");
   const std::string jwks_path = join(dir, "jwks.json");
   if (!write_file(private_path, *private_pem, 0600, error) || !write_file(public_path, *public_pem, 0644, error) ||
       !write_file(jwks_path, "{\"keys\":[" + *jwk_json + "]}\n", 0644, error)) {
-    return failure(io, error);
+    return failure(io, "keys", error);
   }
   std::fprintf(io.out, "wrote %s (private key, mode 0600)\n", private_path.c_str());
   std::fprintf(io.out, "wrote %s\n", public_path.c_str());
@@ -158,12 +147,12 @@ int generate(std::span<const std::string_view> args, const Io& io) {
 }  // namespace
 
 int run_keys(std::span<const std::string_view> args, const Io& io) {
-  if (args.empty()) return usage_error(io, "missing command (generate)");
+  if (args.empty()) return usage_error(io, "keys", kKeysUsage, "missing command (generate)");
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kKeysUsage.data(), io.out);
     return 0;
   }
-  if (args[0] != "generate") return usage_error(io, "unknown command: " + std::string(args[0]));
+  if (args[0] != "generate") return usage_error(io, "keys", kKeysUsage, "unknown command: " + std::string(args[0]));
   return generate(args.subspan(1), io);
 }
 

@@ -45,17 +45,6 @@ constexpr FlagSpec kMintFlags[] = {{"key", true}, {"secret-file", true}, {"claim
 constexpr std::size_t kMaxKeyFileBytes = 1u << 20;
 constexpr std::size_t kMaxSecretBytes = 64 * 1024;  // as the gateway reads secret_file
 
-int usage_error(const Io& io, std::string_view why) {
-  std::fprintf(io.err, "portcullis token: %.*s\n\n%.*s", static_cast<int>(why.size()), why.data(),
-               static_cast<int>(kTokenUsage.size()), kTokenUsage.data());
-  return 2;
-}
-
-int failure(const Io& io, const std::string& why) {
-  std::fprintf(io.err, "portcullis token: %s\n", why.c_str());
-  return 1;
-}
-
 // What `keys generate` wrote next to this key, if anything: the JWK with the same
 // thumbprint carries the kid and alg a gateway using that jwks.json expects.
 struct Published {
@@ -84,23 +73,23 @@ int mint(std::span<const std::string_view> args, const Io& io) {
     std::fputs(kTokenUsage.data(), io.out);
     return 0;
   }
-  if (!flags.error.empty()) return usage_error(io, flags.error);
+  if (!flags.error.empty()) return usage_error(io, "token", kTokenUsage, flags.error);
   const std::optional<std::string> key_path = flags.get("key");
   const std::optional<std::string> secret_path = flags.get("secret-file");
   const std::optional<std::string> claims = flags.get("claims");
-  if (key_path && secret_path) return usage_error(io, "--key and --secret-file exclude each other");
-  if (!key_path && !secret_path) return usage_error(io, "--key FILE (or --secret-file FILE) is required");
-  if (!claims) return usage_error(io, "--claims JSON is required");
+  if (key_path && secret_path) return usage_error(io, "token", kTokenUsage, "--key and --secret-file exclude each other");
+  if (!key_path && !secret_path) return usage_error(io, "token", kTokenUsage, "--key FILE (or --secret-file FILE) is required");
+  if (!claims) return usage_error(io, "token", kTokenUsage, "--claims JSON is required");
 
   std::optional<auth::Alg> alg;
   if (const auto name = flags.get("alg")) {
     alg = auth::alg_from_string(*name);
-    if (!alg) return usage_error(io, "unknown --alg " + *name);
-    if (secret_path && !auth::is_hmac(*alg)) return usage_error(io, "--secret-file signs only HS256, HS384 or HS512");
-    if (key_path && auth::is_hmac(*alg)) return usage_error(io, *name + " needs --secret-file, not --key");
+    if (!alg) return usage_error(io, "token", kTokenUsage, "unknown --alg " + *name);
+    if (secret_path && !auth::is_hmac(*alg)) return usage_error(io, "token", kTokenUsage, "--secret-file signs only HS256, HS384 or HS512");
+    if (key_path && auth::is_hmac(*alg)) return usage_error(io, "token", kTokenUsage, *name + " needs --secret-file, not --key");
   }
   Result<int64_t> ttl = parse_ttl(flags.get("ttl").value_or("15m"));
-  if (!ttl) return usage_error(io, ttl.error().message);
+  if (!ttl) return usage_error(io, "token", kTokenUsage, ttl.error().message);
   const std::optional<std::string> header = flags.get("header");
 
   MintRequest req;
@@ -116,25 +105,25 @@ int mint(std::span<const std::string_view> args, const Io& io) {
   std::optional<auth::crypto::SigningKey> key;
   if (secret_path) {
     secret = config::read_file(*secret_path, error, kMaxSecretBytes);
-    if (!error.empty()) return failure(io, *secret_path + ": " + error);
+    if (!error.empty()) return failure(io, "token", *secret_path + ": " + error);
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();  // as the gateway does
     req.alg = alg.value_or(auth::Alg::HS256);
     req.secret = secret;
   } else {
     const std::string pem = config::read_file(*key_path, error, kMaxKeyFileBytes);
-    if (!error.empty()) return failure(io, *key_path + ": " + error);
+    if (!error.empty()) return failure(io, "token", *key_path + ": " + error);
     Result<auth::crypto::SigningKey> loaded = auth::crypto::SigningKey::from_pem(pem);
-    if (!loaded) return failure(io, *key_path + ": " + loaded.error().message);
+    if (!loaded) return failure(io, "token", *key_path + ": " + loaded.error().message);
     key.emplace(std::move(loaded.value()));
     const Published published = published_next_to(*key_path, *key);
     req.alg = alg ? *alg : published.alg.value_or(key->default_alg());
     if (!key->fits(req.alg)) {
-      return usage_error(io, std::string(auth::to_string(req.alg)) + " cannot be used with the key in " + *key_path);
+      return usage_error(io, "token", kTokenUsage, std::string(auth::to_string(req.alg)) + " cannot be used with the key in " + *key_path);
     }
     if (!req.kid) req.kid = published.kid;
     if (!req.kid) {
       Result<std::string> thumbprint = key->thumbprint();
-      if (!thumbprint) return failure(io, thumbprint.error().message);
+      if (!thumbprint) return failure(io, "token", thumbprint.error().message);
       req.kid = std::move(thumbprint.value());
     }
     req.key = &*key;
@@ -148,7 +137,7 @@ int mint(std::span<const std::string_view> args, const Io& io) {
     std::string text(*c);
     count = std::strtol(text.c_str(), &end, 10);
     if (text.empty() || *end != '\0' || count < 1 || count > 1000000) {
-      return usage_error(io, "--count takes a whole number from 1 to 1000000");
+      return usage_error(io, "token", kTokenUsage, "--count takes a whole number from 1 to 1000000");
     }
   }
   std::string_view claims_text = *claims;
@@ -166,8 +155,8 @@ int mint(std::span<const std::string_view> args, const Io& io) {
     if (!token) {
       // Bad --claims / --header text is the caller's mistake; anything else is a failure.
       const bool usage = token.error().message.starts_with("--");
-      if (usage) return usage_error(io, token.error().message);
-      return failure(io, token.error().message);
+      if (usage) return usage_error(io, "token", kTokenUsage, token.error().message);
+      return failure(io, "token", token.error().message);
     }
     if (i == 0) std::fputs("portcullis token: warning: minted tokens are for tests and demos only\n", io.err);
     std::fprintf(io.out, "%s\n", token->c_str());
@@ -178,12 +167,12 @@ int mint(std::span<const std::string_view> args, const Io& io) {
 }  // namespace
 
 int run_token(std::span<const std::string_view> args, const Io& io) {
-  if (args.empty()) return usage_error(io, "missing command (mint)");
+  if (args.empty()) return usage_error(io, "token", kTokenUsage, "missing command (mint)");
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kTokenUsage.data(), io.out);
     return 0;
   }
-  if (args[0] != "mint") return usage_error(io, "unknown command: " + std::string(args[0]));
+  if (args[0] != "mint") return usage_error(io, "token", kTokenUsage, "unknown command: " + std::string(args[0]));
   return mint(args.subspan(1), io);
 }
 

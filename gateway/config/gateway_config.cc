@@ -12,6 +12,7 @@
 
 #include "config/yaml_documents.h"
 #include "config/yaml_shape.h"
+#include "core/ascii.h"
 
 namespace portcullis::config {
 
@@ -102,14 +103,6 @@ constexpr std::string_view kForbiddenHeaders[] = {
     "host", "authorization", "content-length", "content-type", "content-encoding", "expect",
     "cookie", "x-request-id", "forwarded", "http2-settings", "x-original-url", "x-rewrite-url"};
 constexpr std::string_view kForbiddenPrefixes[] = {"proxy-", "x-forwarded-"};
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 class Loader {
  public:
@@ -600,14 +593,14 @@ class Loader {
         error(at, std::move(msg));
         ok = false;
       };
-      if (lower(alg) == "none") {
+      if (ascii_lower_copy(alg) == "none") {
         fail("'none' is never allowed: unsigned tokens are not verified");
         continue;
       }
       auto known = std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg);
       if (known == std::end(kAlgorithms)) {
         auto near = std::find_if(std::begin(kAlgorithms), std::end(kAlgorithms),
-                                 [&](std::string_view a) { return lower(a) == lower(alg); });
+                                 [&](std::string_view a) { return ascii_lower_copy(a) == ascii_lower_copy(alg); });
         if (near != std::end(kAlgorithms)) {
           fail("unknown algorithm " + quote(alg) + "; names are case-sensitive: did you mean " + std::string(*near) + "?");
         } else {

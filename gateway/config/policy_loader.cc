@@ -16,6 +16,7 @@
 
 #include "config/yaml_documents.h"
 #include "config/yaml_shape.h"
+#include "core/ascii.h"
 #include "http/path.h"
 
 namespace portcullis::config {
@@ -203,12 +204,6 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = policy::ascii_lower(c);
-  return out;
-}
-
 // ---- routes ---------------------------------------------------------------------------------
 
 struct LoadedRoute {
@@ -329,7 +324,7 @@ class PolicyReader {
   void read_host(const Field& f, policy::HostMatch& out) {
     auto s = r_.string(f);
     if (!s) return;
-    std::string host = lower(*s);
+    std::string host = ascii_lower_copy(*s);
     if (host == "*") {
       r_.error(f, "'*' alone is not a host; leave host out to match every host");
       return;

@@ -3,8 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 
 namespace portcullis {
+
+// Wall-clock seconds for the request path, where no Clock is threaded through.
+inline int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 class Clock {
  public:

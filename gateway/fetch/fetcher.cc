@@ -44,8 +44,8 @@ std::string_view to_string(FetchError e) {
 }
 
 namespace detail {
-namespace {
 
+// Owners used as members of Transfer and Engine (so not in the anonymous namespace).
 struct EasyDeleter {
   void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
 };
@@ -70,6 +70,8 @@ using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
 using CurlStr = std::unique_ptr<char, CurlStrDeleter>;
 using EventPtr = std::unique_ptr<event, EventDeleter>;
+
+namespace {
 
 constexpr char kUserAgent[] = "portcullis/0.1";
 constexpr char kProtocols[] = "http,https";

@@ -17,6 +17,7 @@
 
 #include "http/path.h"
 #include "log/log.h"
+#include "net/timeval.h"
 #include "net/tls.h"
 #include "net/websocket.h"
 #include "net/worker.h"
@@ -28,13 +29,6 @@ constexpr size_t kHighWater = 256 * 1024;      // stop reading the source above 
 constexpr size_t kLowWater = 64 * 1024;        // resume below this
 constexpr size_t kMaxResponseHead = 64 * 1024; // upstream response heads
 constexpr Millis kLingerTime{2000};            // reading (and discarding) after our last answer
-
-timeval to_timeval(Millis ms) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();

@@ -9,18 +9,12 @@
 #include <openssl/ssl.h>
 
 #include "log/log.h"
+#include "net/timeval.h"
 #include "net/tls.h"
 #include "net/worker.h"
 
 namespace portcullis::net {
 namespace {
-
-timeval to_timeval(Millis ms) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
 
 // Pooled connections are dropped after this much idleness (upstreams close theirs too).
 constexpr Millis kIdleTimeout{30000};

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii.h"
+
 namespace portcullis::policy {
 
 enum class AuthMode { None, Optional, Required };
@@ -59,15 +61,8 @@ struct MethodSet {
 
 // ---- hosts ------------------------------------------------------------------------------
 
-inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using portcullis::ascii_lower;
+inline bool iequals(std::string_view a, std::string_view b) { return ascii_iequals(a, b); }
 
 // The host part of a Host header value, as a view: the port is dropped ("api:8080" -> "api"),
 // brackets around an IPv6 literal are dropped, and one trailing dot ("api.example.com." is the

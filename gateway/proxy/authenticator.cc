@@ -4,14 +4,13 @@
 #include <random>
 
 #include "auth/introspection.h"
+#include "core/clock.h"
 #include "policy/evaluate.h"
 
 namespace portcullis::proxy {
 namespace {
 
 constexpr int64_t kTokenCacheMaxTtl = 3600;  // even a token without exp is re-verified hourly
-
-int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <prometheus/family.h>
 
 #include "auth/introspection.h"
+#include "core/clock.h"
 #include "fetch/fetcher.h"
 #include "log/log.h"
 #include "net/worker.h"
@@ -28,7 +29,6 @@ constexpr auto kSecretCheckInterval = std::chrono::seconds(1);
 // How late a periodic re-check may start after it is due (the bar is interval + 1 s).
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 
-int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 int64_t seconds(std::chrono::milliseconds d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 
 // Kubernetes Secrets and editors leave a trailing newline; it is never part of a secret.

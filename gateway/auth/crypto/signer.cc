@@ -22,22 +22,16 @@ namespace portcullis::auth::crypto {
 
 namespace {
 
-constexpr int kMinRsaBits = 2048;
-constexpr std::size_t kGeneratedRsaBits = 2048;
-constexpr std::size_t kEd25519KeySize = 32;
-constexpr std::size_t kMaxPemBytes = 1u << 20;  // far above any key; keeps the BIO's int length sane
+using ossl::bytes;
+using ossl::fail;
+using ossl::kEd25519KeySize;
+using ossl::kMinRsaBits;
 
-// Every failure path clears OpenSSL's thread-local error queue: the messages we return are
-// our own (OpenSSL's can quote PEM lines), and no stale error leaks into later TLS calls.
-Error fail(std::string why) {
-  ERR_clear_error();
-  return Error{std::move(why)};
-}
+constexpr std::size_t kGeneratedRsaBits = 2048;
+constexpr std::size_t kMaxPemBytes = 1u << 20;  // far above any key; keeps the BIO's int length sane
 
 using Bio = std::unique_ptr<BIO, ossl::Deleter<BIO, BIO_free_all>>;
 using EcdsaSig = std::unique_ptr<ECDSA_SIG, ossl::Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
-
-const unsigned char* bytes(std::string_view v) { return reinterpret_cast<const unsigned char*>(v.data()); }
 
 // auth/base64url.cc lives in another module (it links against this one), hence a local copy
 // of the encoder. Encoding only: nothing here parses attacker input.

@@ -31,11 +31,14 @@ bool VerificationKey::fits(Alg alg) const {
 namespace {
 
 // Bounds that keep a hostile or broken JWKS from making verification slow or trivial.
-constexpr int kMinRsaBits = 2048;
+using ossl::bytes;
+using ossl::fail;
+using ossl::kEd25519KeySize;
+using ossl::kMinRsaBits;
+
 constexpr int kMaxRsaBits = 8192;
 constexpr std::size_t kMaxRsaExponentBytes = 4;  // e < 2^32, as Go and others require
 constexpr std::size_t kMinHmacSecret = 32;
-constexpr std::size_t kEd25519KeySize = 32;
 constexpr std::size_t kEd25519SignatureSize = 64;
 
 using Material = VerificationKey::Material;
@@ -50,15 +53,9 @@ std::string_view kty_name(KeyType kty) {
   return "?";
 }
 
-Error fail(std::string_view why) { return Error{std::string(why)}; }
-
 std::string_view strip_leading_zeros(std::string_view v) {
   const std::size_t first = v.find_first_not_of('\0');
   return first == std::string_view::npos ? std::string_view() : v.substr(first);
-}
-
-const unsigned char* bytes(std::string_view v) {
-  return reinterpret_cast<const unsigned char*>(v.data());
 }
 
 bool all_zero(std::string_view v) {

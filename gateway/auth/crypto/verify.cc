@@ -14,9 +14,7 @@
 namespace portcullis::auth::crypto {
 namespace {
 
-const unsigned char* bytes(std::string_view v) {
-  return reinterpret_cast<const unsigned char*>(v.data());
-}
+using ossl::bytes;
 
 // One context per thread; each verification copies the key's prepared template into it and
 // resets it afterwards (dropping the key reference), so it never outlives a call's state.
