@@ -138,9 +138,9 @@ void WorkerStats::flush(Metrics& m) {
   auth_failures_.drain([&](const std::string& issuer, const std::string& reason, const std::string&, uint64_t n) {
     m.auth_failures.Add({{"issuer", issuer}, {"reason", reason}}).Increment(static_cast<double>(n));
   });
-  token_cache_.drain([&](const std::string& result, const std::string&, const std::string&, uint64_t n) {
-    m.token_cache.Add({{"result", result}}).Increment(static_cast<double>(n));
-  });
+  if (token_cache_hits_ > 0) m.token_cache.Add({{"result", "hit"}}).Increment(static_cast<double>(token_cache_hits_));
+  if (token_cache_misses_ > 0) m.token_cache.Add({{"result", "miss"}}).Increment(static_cast<double>(token_cache_misses_));
+  token_cache_hits_ = token_cache_misses_ = 0;
   claims_dropped_.drain([&](const std::string& claim, const std::string&, const std::string&, uint64_t n) {
     m.identity_claims_dropped.Add({{"claim", claim}}).Increment(static_cast<double>(n));
   });

@@ -172,7 +172,7 @@ net::Cancelable* Authenticator::authenticate(std::string_view token, const polic
   std::shared_ptr<auth::IntrospectionEntry> entry;
   std::shared_ptr<const auth::Identity> offline;
   if (const auth::CachedAuth* hit = cache_.lookup(token, now)) {
-    stats_.token_cache("hit");
+    stats_.token_cache_hit();
     out.status = auth::AuthStatus::Ok;
     out.issuer = static_cast<int>(hit->issuer_index);
     out.identity = hit->identity;
@@ -185,7 +185,7 @@ net::Cancelable* Authenticator::authenticate(std::string_view token, const polic
       cache_.insert(token, auth::CachedAuth{hit->identity, hit->issuer_index, hit->key_id, entry}, now);
     }
   } else {
-    stats_.token_cache("miss");
+    stats_.token_cache_miss();
     int issuer = -1;
     if (introspector_ != nullptr && !auth::looks_like_jwt(token)) issuer = opaque_issuer(route);
     if (issuer >= 0) {
