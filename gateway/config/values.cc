@@ -7,20 +7,13 @@
 #include <cstring>
 #include <limits>
 
+#include "core/ascii.h"
+
 namespace portcullis::config {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (to_lower(a[i]) != to_lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Reads a run of decimal digits into `out`; false on no digits or overflow.
 bool take_number(std::string_view text, size_t& pos, uint64_t& out) {
@@ -214,7 +207,7 @@ bool is_loopback_host(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  if (iequals(host, "localhost")) return true;
+  if (ascii_iequals(host, "localhost")) return true;
   if (auto v4 = parse_ipv4(host)) {
     return (ntohl(v4->s_addr) >> 24) == 127;
   }
@@ -239,7 +232,7 @@ std::optional<Url> parse_url(std::string_view text, std::string& why) {
     return std::nullopt;
   }
   Url url;
-  for (char c : text.substr(0, sep)) url.scheme += to_lower(c);
+  for (char c : text.substr(0, sep)) url.scheme += ascii_lower(c);
   if (url.scheme != "http" && url.scheme != "https") {
     why = "has scheme '" + std::string(text.substr(0, sep)) + "'; only http and https are supported";
     return std::nullopt;
@@ -328,7 +321,7 @@ bool is_token(std::string_view text) {
 std::string fold_header_name(std::string_view name) {
   std::string out;
   out.reserve(name.size());
-  for (char c : name) out += c == '_' ? '-' : to_lower(c);
+  for (char c : name) out += c == '_' ? '-' : ascii_lower(c);
   return out;
 }
 

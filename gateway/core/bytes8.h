@@ -30,17 +30,6 @@ constexpr uint64_t zero(uint64_t x) { return ~(((x & kLow7) + kLow7) | x) & kHig
 // Bytes equal to c.
 constexpr uint64_t equal(uint64_t x, uint8_t c) { return zero(x ^ broadcast(c)); }
 
-// Bytes >= 0x80 (obs-text, UTF-8, anything non-ASCII).
-constexpr uint64_t non_ascii(uint64_t x) { return x & kHigh; }
-
-// ASCII bytes in [lo, hi] (lo <= hi <= 0x7f); bytes >= 0x80 never match.
-constexpr uint64_t in_range(uint64_t x, uint8_t lo, uint8_t hi) {
-  const uint64_t low = x & kLow7;
-  const uint64_t at_least_lo = low + broadcast(static_cast<uint8_t>(0x80 - lo));
-  const uint64_t above_hi = low + broadcast(static_cast<uint8_t>(0x7f - hi));
-  return at_least_lo & ~above_hi & ~x & kHigh;
-}
-
 // Index, in memory order, of the first byte whose bit is set in a non-zero mask from above.
 inline int first_marked(uint64_t mask) {
   if constexpr (std::endian::native == std::endian::little) return std::countr_zero(mask) / 8;

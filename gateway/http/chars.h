@@ -101,6 +101,4 @@ inline bool all_field_value(std::string_view s) {
   return true;
 }
 
-constexpr char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 }  // namespace portcullis::http::chars

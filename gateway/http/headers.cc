@@ -1,5 +1,6 @@
 #include "http/headers.h"
 
+#include "core/ascii.h"
 #include "http/chars.h"
 
 namespace portcullis::http {
@@ -10,7 +11,7 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
 
 bool same_header_name_loose(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  auto fold = [](char c) { return c == '_' ? '-' : chars::to_lower(c); };
+  auto fold = [](char c) { return c == '_' ? '-' : ascii_lower(c); };
   for (size_t i = 0; i < a.size(); ++i) {
     if (fold(a[i]) != fold(b[i])) return false;
   }

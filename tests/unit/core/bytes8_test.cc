@@ -8,7 +8,6 @@
 #include <cstring>
 #include <functional>
 #include <string>
-#include <utility>
 
 namespace b8 = portcullis::bytes8;
 
@@ -54,18 +53,6 @@ TEST_CASE("bytes8::zero and equal are exact per byte") {
   for (uint8_t c : {uint8_t{'\r'}, uint8_t{'\n'}, uint8_t{0x7f}, uint8_t{0x80}, uint8_t{0xff}}) {
     check_everywhere([c](uint64_t x) { return b8::equal(x, c); }, [c](uint8_t b) { return b == c; });
   }
-}
-
-TEST_CASE("bytes8::in_range matches ASCII bytes in [lo, hi] only") {
-  const std::pair<uint8_t, uint8_t> ranges[] = {{0x00, 0x1f}, {'-', '.'}, {'0', '9'}, {'a', 'z'}, {0x00, 0x7f}, {0x7f, 0x7f}};
-  for (auto [lo, hi] : ranges) {
-    check_everywhere([lo = lo, hi = hi](uint64_t x) { return b8::in_range(x, lo, hi); },
-                     [lo = lo, hi = hi](uint8_t b) { return b >= lo && b <= hi; });
-  }
-}
-
-TEST_CASE("bytes8::non_ascii") {
-  check_everywhere([](uint64_t x) { return b8::non_ascii(x); }, [](uint8_t b) { return b >= 0x80; });
 }
 
 TEST_CASE("equal_constant_time finds a difference in any byte, at any length") {
