@@ -18,6 +18,19 @@ constexpr std::array<uint8_t, 256> make_table() {
 
 constexpr std::array<uint8_t, 256> kDecode = make_table();
 
+// The same table once per position in a group of four, each value already shifted to its
+// place in the group's 24 bits, and bit 31 set for characters outside the alphabet: a group
+// decodes with four loads and three ORs, and one test after the loop finds any bad one.
+constexpr uint32_t kBadBit = 0x80000000u;
+using ShiftedTable = std::array<uint32_t, 256>;
+constexpr ShiftedTable make_shifted(int shift) {
+  ShiftedTable table{};
+  for (size_t c = 0; c < 256; ++c) table[c] = kDecode[c] == kInvalid ? kBadBit : uint32_t{kDecode[c]} << shift;
+  return table;
+}
+constexpr std::array<ShiftedTable, 4> kShifted = {make_shifted(18), make_shifted(12), make_shifted(6),
+                                                  make_shifted(0)};
+
 }  // namespace
 
 bool base64url_decode(std::string_view in, std::string& out) {
@@ -29,16 +42,17 @@ bool base64url_decode(std::string_view in, std::string& out) {
   auto* dst = reinterpret_cast<unsigned char*>(out.data()) + old_size;
   const auto* src = reinterpret_cast<const unsigned char*>(in.data());
 
+  uint32_t seen = 0;
   for (size_t i = 0; i < full; ++i, src += 4, dst += 3) {
-    const uint8_t a = kDecode[src[0]], b = kDecode[src[1]], c = kDecode[src[2]], d = kDecode[src[3]];
-    if ((a | b | c | d) & 0xC0) {  // only kInvalid has the high bits set
-      out.resize(old_size);
-      return false;
-    }
-    const uint32_t v = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c} << 6) | d;
+    const uint32_t v = kShifted[0][src[0]] | kShifted[1][src[1]] | kShifted[2][src[2]] | kShifted[3][src[3]];
+    seen |= v;
     dst[0] = static_cast<unsigned char>(v >> 16);
     dst[1] = static_cast<unsigned char>(v >> 8);
     dst[2] = static_cast<unsigned char>(v);
+  }
+  if (seen & kBadBit) {
+    out.resize(old_size);
+    return false;
   }
 
   if (rem == 2) {

@@ -28,6 +28,11 @@ struct JsonLimits {
 AuthStatus parse_json_object(std::string_view text, rapidjson::Document& doc,
                              const JsonLimits& limits = {});
 
+// Empties `doc` and frees what its pool took from the heap, but keeps its allocator and any
+// buffer that allocator was given, so a reused document parses without a fresh 64 KiB pool
+// (swapping in a new Document would replace the allocator with rapidjson's default).
+void clear_document(rapidjson::Document& doc);
+
 // Convenience for callers holding a rapidjson::Value: the string as a view (no copy).
 inline std::string_view json_string_view(const rapidjson::Value& v) {
   return {v.GetString(), v.GetStringLength()};

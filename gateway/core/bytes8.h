@@ -36,6 +36,15 @@ inline int first_marked(uint64_t mask) {
   return std::countl_zero(mask) / 8;
 }
 
+// Whether every byte is below 0x80 (plain ASCII).
+inline bool all_ascii(std::string_view s) {
+  uint64_t seen = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) seen |= load(s.data() + i);
+  for (; i < s.size(); ++i) seen |= static_cast<uint8_t>(s[i]);
+  return (seen & kHigh) == 0;
+}
+
 // a == b, in time that depends only on the length: a comparison against a secret (a cached
 // token) leaks nothing about where the first difference is.
 inline bool equal_constant_time(std::string_view a, std::string_view b) {

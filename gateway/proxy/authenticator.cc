@@ -186,8 +186,9 @@ net::Cancelable* Authenticator::authenticate(std::string_view token, const polic
     }
   } else {
     stats_.token_cache_miss();
-    int issuer = -1;
-    if (introspector_ != nullptr && !auth::looks_like_jwt(token)) issuer = opaque_issuer(route);
+    // Opaque only where the route admits an introspecting issuer and the token is no JWT.
+    int issuer = introspector_ != nullptr ? opaque_issuer(route) : -1;
+    if (issuer >= 0 && auth::looks_like_jwt(token)) issuer = -1;
     if (issuer >= 0) {
       // Opaque: only the issuer can say what it means. Cached once it has answered.
       entry = introspector_->attach(static_cast<size_t>(issuer), token, now);

@@ -73,6 +73,22 @@ TEST_CASE("base64url rejects everything but the canonical encoding") {
   }
 }
 
+TEST_CASE("base64url refuses any byte outside the alphabet at any place of a full group") {
+  // The loop over full groups tests validity once, after decoding them all: the bad byte
+  // must be found wherever it is, including in the first and last group of a long input.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (size_t at : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{17}, size_t{38}, size_t{39}}) {
+    for (int v = 0; v < 256; ++v) {
+      std::string input(40, 'A');
+      input[at] = static_cast<char>(v);
+      std::string out = "keep";
+      const bool in_alphabet = alphabet.find(static_cast<char>(v)) != std::string::npos;
+      CHECK(base64url_decode(input, out) == in_alphabet);
+      if (!in_alphabet) CHECK(out == "keep");
+    }
+  }
+}
+
 TEST_CASE("base64url accepts the canonical neighbour of each non-canonical row") {
   std::string out;
   CHECK(base64url_decode("Zg", out));   // 'f'

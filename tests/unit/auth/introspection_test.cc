@@ -28,6 +28,11 @@ TEST_CASE("looks_like_jwt: exactly two dots") {
   CHECK_FALSE(looks_like_jwt("2YotnFZFEjr1zCsicMWpAA"));
   CHECK_FALSE(looks_like_jwt("a.b"));
   CHECK_FALSE(looks_like_jwt("a.b.c.d.e"));  // JWE: only the issuer can read it
+  CHECK_FALSE(looks_like_jwt(""));
+  CHECK_FALSE(looks_like_jwt("."));
+  CHECK_FALSE(looks_like_jwt("..."));
+  CHECK_FALSE(looks_like_jwt("a.b.c."));
+  CHECK(looks_like_jwt("a.."));
 }
 
 TEST_CASE("form_urlencode follows the form rules") {

@@ -87,6 +87,39 @@ TEST_CASE("parse_json_object rejects what other parsers would read differently")
   }
 }
 
+TEST_CASE("duplicate names are found whatever their length and however they begin") {
+  rapidjson::Document doc;
+  // Longer than the eight bytes compared first: equal heads, then the rest decides.
+  CHECK(parse_json_object(R"({"abcdefgh1":1,"abcdefgh2":2})", doc) == AuthStatus::Ok);
+  CHECK(parse_json_object(R"({"abcdefgh1":1,"abcdefgh1":2})", doc) == AuthStatus::JwtDuplicateMember);
+  CHECK(parse_json_object(R"({"abcdefgh":1,"abcdefghi":2})", doc) == AuthStatus::Ok);
+  CHECK(parse_json_object(R"({"":1,"":2})", doc) == AuthStatus::JwtDuplicateMember);
+  CHECK(parse_json_object(R"({"":1,"a":2})", doc) == AuthStatus::Ok);
+  // Sixteen members (the largest object checked pair by pair), then seventeen (sorted).
+  std::string sixteen = "{", seventeen;
+  for (int i = 0; i < 16; ++i) sixteen += "\"m" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  seventeen = sixteen + "\"m3\":0}";
+  sixteen.back() = '}';
+  CHECK(parse_json_object(sixteen, doc) == AuthStatus::Ok);
+  CHECK(parse_json_object(seventeen, doc) == AuthStatus::JwtDuplicateMember);
+  std::string sixteen_dup = sixteen;
+  sixteen_dup.replace(sixteen_dup.find("\"m15\""), 5, "\"m0\" ");
+  CHECK(parse_json_object(sixteen_dup, doc) == AuthStatus::JwtDuplicateMember);
+}
+
+TEST_CASE("UTF-8 is validated when the input is not all ASCII, and ASCII parses the same") {
+  rapidjson::Document doc;
+  REQUIRE(parse_json_object("{\"name\":\"J\u00fcrgen \xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91\"}", doc) == AuthStatus::Ok);
+  CHECK(json_string_view(doc["name"]) == "J\xc3\xbcrgen \xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91");
+  // One invalid byte anywhere fails the whole document, also after a long ASCII run.
+  CHECK(parse_json_object("{\"a\":\"" + std::string(100, 'x') + "\xc3\"}", doc) == AuthStatus::JwtBadJson);
+  CHECK(parse_json_object("{\"a\":\"" + std::string(100, 'x') + "\xed\xa0\x80\"}", doc) == AuthStatus::JwtBadJson);
+  // Escapes in an all-ASCII document still decode, and a lone surrogate is still refused.
+  REQUIRE(parse_json_object(R"({"a":"\u00e9\ud83d\udd11"})", doc) == AuthStatus::Ok);
+  CHECK(json_string_view(doc["a"]) == "\xc3\xa9\xf0\x9f\x94\x91");
+  CHECK(parse_json_object(R"({"a":"\udc00"})", doc) == AuthStatus::JwtBadJson);
+}
+
 TEST_CASE("names that differ only after a NUL are not duplicates") {
   rapidjson::Document doc;
   CHECK(parse_json_object(R"({"a\u0000b":1,"a\u0000c":2})", doc) == AuthStatus::Ok);

@@ -229,6 +229,20 @@ TEST_CASE("a reused ParsedJws and scratch carry nothing over") {
   CHECK_FALSE(out.kid.has_value());
 }
 
+TEST_CASE("a reused ParsedJws keeps parsing into its own buffers") {
+  // Resetting must not swap in a Document with rapidjson's default 64 KiB pool.
+  ParsedJws out;
+  std::string scratch;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(parse_jws(make_jws(R"({"alg":"RS256","kid":"k"})", R"({"sub":"x"})", "sig"), out, scratch) ==
+            AuthStatus::Ok);
+    CHECK(&out.header.GetAllocator() == &out.header_pool);
+    CHECK(&out.payload.GetAllocator() == &out.payload_pool);
+    const char* kid = out.kid->data();
+    CHECK((kid >= out.header_buffer && kid < out.header_buffer + sizeof out.header_buffer));
+  }
+}
+
 TEST_CASE("a token carrying its own jwk gets no key from it") {
   // Wycheproof json_web_signature tcId 32: an ES256 token whose header embeds the
   // attacker's public key, with the issuer's kid.

@@ -84,3 +84,16 @@ TEST_CASE("first_marked names the first matching byte in memory order") {
     }
   }
 }
+
+TEST_CASE("all_ascii agrees with a per-byte check, for every byte at every position and length") {
+  for (size_t len = 0; len <= 19; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (int v = 0; v < 256; ++v) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(v);
+        CHECK(b8::all_ascii(s) == (v < 0x80));
+      }
+    }
+    CHECK(b8::all_ascii(std::string(len, '\x7f')));
+  }
+}
