@@ -207,10 +207,20 @@ AuthStatus validate_claims(const rapidjson::Value& payload, std::string_view typ
   return validate_into(payload, typ, rules, now, Profile::Jwt, out);
 }
 
-AuthStatus validate_claims(rapidjson::Document&& payload, std::string_view typ, const ClaimRules& rules,
-                           int64_t now, Identity& out) {
-  // Copies rather than taking `payload` over: its pool may be a reused parse buffer.
-  return validate_claims(static_cast<const rapidjson::Value&>(payload), typ, rules, now, out);
+// A parsed claims set takes about twice its JSON text (values and member records; strings
+// are copied); one chunk of that size usually holds all of it.
+OwnedClaims::OwnedClaims(size_t json_bytes)
+    : pool(std::make_unique<rapidjson::MemoryPoolAllocator<>>(std::max<size_t>(512, 2 * json_bytes + 256))),
+      doc(pool.get()) {}
+
+AuthStatus validate_claims(OwnedClaims&& claims, std::string_view typ, const ClaimRules& rules, int64_t now,
+                           Identity& out) {
+  const AuthStatus st = validate(claims.doc, typ, rules, now, Profile::Jwt, out);
+  if (st == AuthStatus::Ok) {
+    out.claims = std::move(claims.doc);
+    out.claims_pool = std::move(claims.pool);  // the old pool (if any) is no longer referenced
+  }
+  return st;
 }
 
 AuthStatus validate_introspected_claims(const rapidjson::Value& answer, const ClaimRules& rules, int64_t now,

@@ -57,9 +57,19 @@ inline constexpr double kMaxNumericDate = 9007199254740992.0;
 AuthStatus validate_claims(const rapidjson::Value& payload, std::string_view typ, const ClaimRules& rules,
                            int64_t now, Identity& out);
 
-// Same checks; on Ok moves the payload into out.claims instead of copying it.
-AuthStatus validate_claims(rapidjson::Document&& payload, std::string_view typ, const ClaimRules& rules,
-                           int64_t now, Identity& out);
+// A claims set parsed straight into a pool of its own (`doc` allocates from `*pool`), so a
+// valid one becomes Identity::claims by a move, not a copy.
+struct OwnedClaims {
+  std::unique_ptr<rapidjson::MemoryPoolAllocator<>> pool;  // declared first: outlives doc
+  rapidjson::Document doc;
+
+  // `json_bytes`: the size of the JSON text about to be parsed, to size the first chunk.
+  explicit OwnedClaims(size_t json_bytes);
+};
+
+// Same checks; on Ok moves `claims` (pool and document) into `out` instead of copying.
+AuthStatus validate_claims(OwnedClaims&& claims, std::string_view typ, const ClaimRules& rules, int64_t now,
+                           Identity& out);
 
 // The same checks for an RFC 7662 introspection answer (already known to say active: true),
 // where iss, aud and exp are optional (§2.2) but must fit the issuer when present; typ and

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "auth/crypto/verify.h"
+#include "auth/json.h"
 
 namespace portcullis::auth {
 namespace {
@@ -43,14 +44,21 @@ AuthStatus verify_jws_signature(const ParsedJws& jws, const KeySet& keys, const 
 void verify_token(std::string_view token, std::span<const IssuerView> issuers, int64_t now, VerifyScratch& scratch,
                   VerifyOutcome& out) {
   out = VerifyOutcome{};
+  // parse_jws's checks in its order, but the claims are parsed into a pool of their own that
+  // the identity keeps (no copy of the claims for the cache).
   ParsedJws& jws = scratch.jws;
-  if (AuthStatus st = parse_jws(token, jws, scratch.buffer); st != AuthStatus::Ok) {
+  if (AuthStatus st = parse_jws_raw_payload(token, jws, scratch.buffer); st != AuthStatus::Ok) {
     out.status = st;
     return;
   }
-  std::optional<std::string_view> iss = peek_issuer(jws.payload);
+  OwnedClaims claims(scratch.buffer.size());
+  if (AuthStatus st = parse_json_object(scratch.buffer, claims.doc); st != AuthStatus::Ok) {
+    out.status = st;
+    return;
+  }
+  std::optional<std::string_view> iss = peek_issuer(claims.doc);
   if (!iss) {
-    out.status = jws.payload.HasMember("iss") ? AuthStatus::JwtIssNotString : AuthStatus::JwtIssMissing;
+    out.status = claims.doc.HasMember("iss") ? AuthStatus::JwtIssNotString : AuthStatus::JwtIssMissing;
     return;
   }
   const IssuerView* issuer = nullptr;
@@ -76,7 +84,7 @@ void verify_token(std::string_view token, std::span<const IssuerView> issuers, i
 
   // Claims before the signature: cheap refusals (expired, wrong audience) cost no crypto.
   Identity identity;
-  if (AuthStatus st = validate_claims(std::move(jws.payload), jws.typ, *issuer->rules, now, identity);
+  if (AuthStatus st = validate_claims(std::move(claims), jws.typ, *issuer->rules, now, identity);
       st != AuthStatus::Ok) {
     out.status = st;
     return;

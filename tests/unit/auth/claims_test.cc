@@ -304,14 +304,29 @@ TEST_CASE("validate_claims rejects a non-object payload") {
   CHECK(validate_claims(doc, "", rules(), kNow, id) == AuthStatus::JwtNotObject);
 }
 
-TEST_CASE("the rvalue overload moves the payload into the identity") {
-  rapidjson::Document doc;
-  REQUIRE(parse_json_object(valid_with(R"(,"email":"a@example.com")"), doc) == AuthStatus::Ok);
+TEST_CASE("owned claims move into the identity with their pool") {
+  const std::string json = valid_with(R"(,"email":"a@example.com")");
+  OwnedClaims claims(json.size());
+  REQUIRE(parse_json_object(json, claims.doc) == AuthStatus::Ok);
+  const rapidjson::MemoryPoolAllocator<>* pool = claims.pool.get();
+  const char* email = claims.doc["email"].GetString();
   Identity id;
-  REQUIRE(validate_claims(std::move(doc), "", rules(), kNow, id) == AuthStatus::Ok);
+  REQUIRE(validate_claims(std::move(claims), "", rules(), kNow, id) == AuthStatus::Ok);
   REQUIRE(id.claims.IsObject());
+  CHECK(id.claims_pool.get() == pool);
+  CHECK(&id.claims.GetAllocator() == pool);
+  CHECK(id.claims["email"].GetString() == email);  // moved, not copied
   CHECK(std::string_view(id.claims["email"].GetString()) == "a@example.com");
   CHECK(id.subject == "user-1");
+}
+
+TEST_CASE("owned claims that fail validation leave the identity alone") {
+  const std::string json = payload(kIss + "," + kExp + "," + kSub + R"(,"aud":"someone-else")");
+  Identity id;
+  OwnedClaims claims(json.size());
+  REQUIRE(parse_json_object(json, claims.doc) == AuthStatus::Ok);
+  CHECK(validate_claims(std::move(claims), "", rules(), kNow, id) == AuthStatus::JwtAudMismatch);
+  CHECK_FALSE(id.claims_pool);
 }
 
 TEST_CASE("peek_issuer reads iss without validating") {
