@@ -1,6 +1,7 @@
 #include "auth/token_cache.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -43,7 +44,40 @@ TokenCache::TokenCache(size_t max_entries, int64_t max_ttl_seconds, uint64_t see
       seed_(seed) {
   free_.reserve(slots_.size());
   for (size_t i = slots_.size(); i-- > 0;) free_.push_back(static_cast<uint32_t>(i));
-  index_.reserve(slots_.size());
+  buckets_.resize(std::bit_ceil(2 * slots_.size()));
+  mask_ = buckets_.size() - 1;
+}
+
+size_t TokenCache::find_bucket(uint64_t hash) const {
+  const auto tag = static_cast<uint32_t>(hash);
+  for (size_t b = tag & mask_;; b = (b + 1) & mask_) {
+    const Bucket& k = buckets_[b];
+    if (k.slot == kNone) return kNoBucket;
+    if (k.tag == tag && slots_[k.slot].hash == hash) return b;
+  }
+}
+
+void TokenCache::index_insert(uint64_t hash, uint32_t slot) {
+  const auto tag = static_cast<uint32_t>(hash);
+  size_t b = tag & mask_;
+  while (buckets_[b].slot != kNone) b = (b + 1) & mask_;  // never full: at most half used
+  buckets_[b] = Bucket{tag, slot};
+  ++count_;
+}
+
+// Backward-shift deletion: later entries of the probe run move up into the hole unless
+// that would put them before their home bucket, so no tombstones are needed.
+void TokenCache::index_erase(size_t bucket) {
+  size_t hole = bucket;
+  for (size_t j = (hole + 1) & mask_; buckets_[j].slot != kNone; j = (j + 1) & mask_) {
+    const size_t home = buckets_[j].tag & mask_;
+    if (((j - home) & mask_) >= ((j - hole) & mask_)) {
+      buckets_[hole] = buckets_[j];
+      hole = j;
+    }
+  }
+  buckets_[hole] = Bucket{};
+  --count_;
 }
 
 void TokenCache::unlink(uint32_t i) {
@@ -65,19 +99,19 @@ void TokenCache::push_front(uint32_t i) {
 void TokenCache::remove(uint32_t i) {
   Slot& s = slots_[i];
   unlink(i);
-  index_.erase(s.hash);
+  if (const size_t b = find_bucket(s.hash); b != kNoBucket) index_erase(b);
   s.value = {};  // release the identity now, not when the slot is reused
   s.used = false;
   free_.push_back(i);  // capacity reserved up front: no allocation
 }
 
 const CachedAuth* TokenCache::lookup(std::string_view token, int64_t now) {
-  auto it = index_.find(token_hash(token, seed_));
-  if (it == index_.end()) {
+  const size_t b = find_bucket(token_hash(token, seed_));
+  if (b == kNoBucket) {
     ++misses_;
     return nullptr;
   }
-  const uint32_t i = it->second;
+  const uint32_t i = buckets_[b].slot;
   Slot& s = slots_[i];
   if (!bytes8::equal_constant_time(s.token, token)) {
     ++misses_;
@@ -104,8 +138,8 @@ void TokenCache::insert(std::string_view token, CachedAuth value, int64_t now) {
 
   const uint64_t h = token_hash(token, seed_);
   uint32_t i;
-  if (auto it = index_.find(h); it != index_.end()) {
-    i = it->second;  // same token again, or a collision: the newer one wins
+  if (const size_t b = find_bucket(h); b != kNoBucket) {
+    i = buckets_[b].slot;  // same token again, or a collision: the newer one wins
     unlink(i);
   } else {
     if (free_.empty()) {
@@ -114,7 +148,7 @@ void TokenCache::insert(std::string_view token, CachedAuth value, int64_t now) {
     }
     i = free_.back();
     free_.pop_back();
-    index_.emplace(h, i);
+    index_insert(h, i);
   }
   Slot& s = slots_[i];
   s.hash = h;

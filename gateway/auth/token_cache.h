@@ -13,7 +13,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "auth/claims.h"
@@ -52,7 +51,7 @@ class TokenCache {
   size_t erase_issuer(uint32_t issuer_index);
   void clear();
 
-  size_t size() const { return index_.size(); }
+  size_t size() const { return count_; }
   size_t capacity() const { return slots_.size(); }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -70,6 +69,18 @@ class TokenCache {
     bool used = false;
   };
 
+  // The index from hash to slot: open addressing with linear probing over a power-of-two
+  // table at most half full, so a lookup reads one or two adjacent buckets (a node-based map
+  // chases a pointer into cold memory and allocates on every insert).
+  struct Bucket {
+    uint32_t tag = 0;       // the hash's low 32 bits; its home bucket is tag & mask_
+    uint32_t slot = kNone;  // kNone: empty
+  };
+  static constexpr size_t kNoBucket = SIZE_MAX;
+  size_t find_bucket(uint64_t hash) const;
+  void index_insert(uint64_t hash, uint32_t slot);
+  void index_erase(size_t bucket);
+
   void unlink(uint32_t i);
   void push_front(uint32_t i);
   void remove(uint32_t i);
@@ -78,7 +89,9 @@ class TokenCache {
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
-  std::unordered_map<uint64_t, uint32_t> index_;
+  std::vector<Bucket> buckets_;
+  size_t mask_ = 0;
+  size_t count_ = 0;
   uint32_t head_ = kNone, tail_ = kNone;  // most / least recently used
   int64_t max_ttl_;
   uint64_t seed_;

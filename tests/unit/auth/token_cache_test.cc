@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <list>
+#include <random>
 #include <memory>
 #include <new>
 #include <string>
@@ -106,6 +109,56 @@ TEST_CASE("the cache is bounded and evicts the least recently used") {
   CHECK(cache.capacity() == 3);
   CHECK(cache.lookup("many-999", 1000) != nullptr);
   CHECK(cache.lookup("many-996", 1000) == nullptr);
+}
+
+TEST_CASE("the index agrees with a plain LRU model through long random runs") {
+  // Small caches make long probe runs, wrap-around at the table's end and backward shifts
+  // on every kind of removal (eviction, expiry on lookup, erase_key); each seed is a
+  // different hash layout. The model is a list, most recent first.
+  for (size_t capacity : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{8}, size_t{33}}) {
+    for (uint64_t seed = 1; seed <= 6; ++seed) {
+      TokenCache cache(capacity, 1'000'000, seed);
+      std::list<std::pair<std::string, int64_t>> model;  // token, valid until
+      std::mt19937_64 rng(seed * 1000 + capacity);
+      auto find = [&](const std::string& t) {
+        return std::find_if(model.begin(), model.end(), [&](const auto& e) { return e.first == t; });
+      };
+      for (int step = 0; step < 4000; ++step) {
+        const std::string token = "tok-" + std::to_string(rng() % (3 * capacity + 2));
+        const int64_t now = 1000 + step;
+        const uint64_t op = rng() % 10;
+        if (op < 5) {
+          const int64_t exp = now + 1 + static_cast<int64_t>(rng() % 50);
+          cache.insert(token, entry(token, exp, 0, rng() % 3), now);
+          if (auto it = find(token); it != model.end()) {
+            model.erase(it);
+          } else if (model.size() == capacity) {
+            model.pop_back();
+          }
+          model.emplace_front(token, exp);
+        } else if (op < 9) {
+          const CachedAuth* hit = cache.lookup(token, now);
+          auto it = find(token);
+          if (it != model.end() && now >= it->second) {
+            model.erase(it);  // expired: evicted by the lookup
+            it = model.end();
+          }
+          REQUIRE((hit != nullptr) == (it != model.end()));
+          if (hit != nullptr) {
+            CHECK(hit->identity->subject == token);
+            model.splice(model.begin(), model, it);
+          }
+        } else {
+          cache.erase_issuer(0);
+          model.clear();
+        }
+        REQUIRE(cache.size() == model.size());
+      }
+      // Every entry the model still holds is found while it is valid.
+      const int64_t last = 1000 + 4000 - 1;
+      for (const auto& [token, until] : model) CHECK((cache.lookup(token, last) != nullptr) == (last < until));
+    }
+  }
 }
 
 TEST_CASE("re-inserting a token replaces its entry") {
