@@ -1,21 +1,13 @@
 #include "auth/introspection.h"
 
-#include <cstring>
-
 #include "auth/json.h"
+#include "auth/jws.h"
 
 namespace portcullis::auth {
 
 bool looks_like_jwt(std::string_view token) {
-  if (token.size() < 2) return false;
-  const char* p = token.data();
-  const char* const end = p + token.size();
-  for (int dots = 0; dots < 2; ++dots) {
-    p = static_cast<const char*>(std::memchr(p, '.', static_cast<size_t>(end - p)));
-    if (p == nullptr) return false;
-    ++p;
-  }
-  return std::memchr(p, '.', static_cast<size_t>(end - p)) == nullptr;  // exactly two
+  JwsSegments segments;
+  return split_compact(token, segments) == AuthStatus::Ok;
 }
 
 void form_urlencode(std::string_view in, std::string& out) {

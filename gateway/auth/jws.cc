@@ -89,20 +89,17 @@ AuthStatus split_compact(std::string_view token, JwsSegments& out) {
   return AuthStatus::Ok;
 }
 
-AuthStatus parse_jws(std::string_view token, ParsedJws& out, std::string& scratch) {
-  JwsSegments seg;
-  if (auto st = parse_common(token, out, scratch, seg); st != AuthStatus::Ok) return st;
-  scratch.clear();
-  if (!base64url_decode(seg.payload, scratch)) return AuthStatus::JwtBadBase64;
-  return parse_json_object(scratch, out.payload);
-}
-
 AuthStatus parse_jws_raw_payload(std::string_view token, ParsedJws& out, std::string& payload_bytes) {
   JwsSegments seg;
   if (auto st = parse_common(token, out, payload_bytes, seg); st != AuthStatus::Ok) return st;
   payload_bytes.clear();
   if (!base64url_decode(seg.payload, payload_bytes)) return AuthStatus::JwtBadBase64;
   return AuthStatus::Ok;
+}
+
+AuthStatus parse_jws(std::string_view token, ParsedJws& out, std::string& scratch) {
+  if (auto st = parse_jws_raw_payload(token, out, scratch); st != AuthStatus::Ok) return st;
+  return parse_json_object(scratch, out.payload);
 }
 
 }  // namespace portcullis::auth

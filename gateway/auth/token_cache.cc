@@ -62,7 +62,6 @@ void TokenCache::index_insert(uint64_t hash, uint32_t slot) {
   size_t b = tag & mask_;
   while (buckets_[b].slot != kNone) b = (b + 1) & mask_;  // never full: at most half used
   buckets_[b] = Bucket{tag, slot};
-  ++count_;
 }
 
 // Backward-shift deletion: later entries of the probe run move up into the hole unless
@@ -77,7 +76,6 @@ void TokenCache::index_erase(size_t bucket) {
     }
   }
   buckets_[hole] = Bucket{};
-  --count_;
 }
 
 void TokenCache::unlink(uint32_t i) {

@@ -51,7 +51,7 @@ class TokenCache {
   size_t erase_issuer(uint32_t issuer_index);
   void clear();
 
-  size_t size() const { return count_; }
+  size_t size() const { return slots_.size() - free_.size(); }
   size_t capacity() const { return slots_.size(); }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -91,7 +91,6 @@ class TokenCache {
   std::vector<uint32_t> free_;
   std::vector<Bucket> buckets_;
   size_t mask_ = 0;
-  size_t count_ = 0;
   uint32_t head_ = kNone, tail_ = kNone;  // most / least recently used
   int64_t max_ttl_;
   uint64_t seed_;
