@@ -449,6 +449,13 @@ class ForgedTokenTest(TokenTestCase):
             rows.append((what, s.token(self.es_header(kid=kid), payload), description, reason))
         self.run_rows(rows)
 
+    def test_raw_utf8_claims_are_accepted(self):
+        # Valid multi-byte UTF-8 in the claims (not \u escapes) takes the validating parse.
+        payload = ('{"iss":"%s","aud":"api","exp":%d,"sub":"u","name":"J\u00fcrgen \u20ac \U0001F511"}'
+                   % (ISSUER, now() + 600)).encode("utf-8")
+        token = self.signer.token(compact_json(self.es_header()), payload)
+        self.assert_allowed(self.get(token), token)
+
     def test_parser_differentials_and_unsupported_headers(self):
         kid = self.es.kid
         exp = now() + 600
@@ -498,6 +505,14 @@ class ForgedTokenTest(TokenTestCase):
              "token is not valid JSON", "jwt_bad_json"),
             ("payload number beyond the double range",
              s.token(compact_json(self.es_header()), ('{%s,"sub":"u","n":1e400}' % base).encode()),
+             "token is not valid JSON", "jwt_bad_json"),
+            # All-ASCII JSON skips the parser's UTF-8 check; anything else is checked in full.
+            ("payload with a broken UTF-8 sequence after ASCII",
+             s.token(compact_json(self.es_header()),
+                     ('{%s,"sub":"u","name":"%s' % (base, "x" * 100)).encode() + b'\xc3"}'),
+             "token is not valid JSON", "jwt_bad_json"),
+            ("payload with a UTF-8 encoded surrogate",
+             s.token(compact_json(self.es_header()), ('{%s,"sub":"u","name":"' % base).encode() + b'\xed\xa0\x80"}'),
              "token is not valid JSON", "jwt_bad_json"),
             ("payload nested 200 deep",
              s.token(compact_json(self.es_header()),
