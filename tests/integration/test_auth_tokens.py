@@ -36,6 +36,10 @@ def identity_headers_seen(req):
     return out
 
 
+WEAK_ED25519_KID = "weak-ed25519"
+SMALL_ORDER_X = b"\x01" + b"\x00" * 31  # the Ed25519 identity point
+
+
 class TokenTestCase(GatewayTestCase):
     """One gateway whose issuer `main` trusts an RS256, PS256, ES256, ES384 and EdDSA key
     (jwks_file), plus an attacker key it does not know and a jku server that must stay idle."""
@@ -50,7 +54,11 @@ class TokenTestCase(GatewayTestCase):
         cls.jku = JwksServer(keys=[cls.attacker])
         directory = temp_dir()
         cls.jwks_path = os.path.join(directory, "jwks.json")
-        write_json_atomic(cls.jwks_path, jwks_of(*cls.keys.values()))
+        # Plus an Ed25519 key of small order (the identity point), which must be skipped: under
+        # it, R = identity and S = 0 would verify any message.
+        doc = jwks_of(*cls.keys.values())
+        doc["keys"].append({"kty": "OKP", "crv": "Ed25519", "kid": WEAK_ED25519_KID, "x": b64u(SMALL_ORDER_X)})
+        write_json_atomic(cls.jwks_path, doc)
         cls.CONFIG = {
             "limits": {"max_token_bytes": MAX_TOKEN},
             "issuers": [issuer_config(issuer=ISSUER, jwks_file=cls.jwks_path, algorithms=ALGS,
@@ -595,6 +603,14 @@ class ForgedTokenTest(TokenTestCase):
         rows.append(("RSA signature one byte short",
                      rh + "." + rp + "." + b64u(b64u_decode(rsig)[:-1]),
                      "malformed signature", "jwt_signature_malformed"))
+        # The universal forgery under a small-order Ed25519 key: that key was skipped, so its kid
+        # is unknown, and kid-less the forgery is tried against the good EdDSA key only.
+        forged = SMALL_ORDER_X + b"\x00" * 32
+        rows.append(("small-order Ed25519 forgery, the weak key's kid",
+                     forge({"alg": "EdDSA", "kid": WEAK_ED25519_KID}, payload, forged),
+                     "unknown signing key", "jwks_kid_not_found"))
+        rows.append(("small-order Ed25519 forgery, no kid", forge({"alg": "EdDSA"}, payload, forged),
+                     "invalid signature", "jwt_signature_invalid"))
         ed = self.keys["EdDSA"].mint(payload)
         eh, ep, esig = ed.split(".")
         raw = b64u_decode(esig)

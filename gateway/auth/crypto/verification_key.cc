@@ -158,9 +158,41 @@ Result<Material> build_ec(const JwkParams& p) {
   return m;
 }
 
+// The y coordinates (little-endian, as in the encoding) of the eight Ed25519 points of small
+// order: 0 and 1 (orders 4 and 1), p - 1 (order 2) and the two of order 8. A public key A of
+// small order makes [S]B = R + [k]A hold for R = A's own subgroup and S = 0 whatever the
+// message, so one such key in a JWKS lets anyone forge tokens (RFC 8032 §5.1.7 does not
+// exclude them; libsodium and Go's x/crypto do). Either sign bit: all of them are refused.
+constexpr unsigned char kSmallOrderY[][kEd25519KeySize] = {
+    {0x00},
+    {0x01},
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+     0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+     0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+};
+
+// y >= p = 2^255 - 19: a non-canonical encoding (RFC 8032 §5.1.3 says decoding fails; OpenSSL
+// reduces it instead), which an honest key never has.
+bool ed25519_y_non_canonical(const unsigned char* a) {
+  if ((a[31] & 0x7f) != 0x7f || a[0] < 0xed) return false;
+  return std::all_of(a + 1, a + 31, [](unsigned char b) { return b == 0xff; });
+}
+
+bool ed25519_small_order(const unsigned char* a) {
+  return std::any_of(std::begin(kSmallOrderY), std::end(kSmallOrderY), [&](const unsigned char(&y)[kEd25519KeySize]) {
+    return std::equal(a, a + 31, y) && (a[31] & 0x7f) == y[31];
+  });
+}
+
 Result<Material> build_okp(const JwkParams& p) {
   if (p.crv != Curve::Ed25519) return fail("unsupported curve for an OKP key (want Ed25519)");
   if (p.x.size() != kEd25519KeySize) return fail("Ed25519 x must be exactly 32 bytes");
+  const auto* a = reinterpret_cast<const unsigned char*>(p.x.data());
+  if (ed25519_y_non_canonical(a)) return fail("Ed25519 x is a non-canonical encoding");
+  if (ed25519_small_order(a)) return fail("Ed25519 x is a point of small order (a forgeable key)");
   ossl::ParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld || !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, p.x.data(), p.x.size())) {
     ERR_clear_error();

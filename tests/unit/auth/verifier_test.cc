@@ -43,6 +43,7 @@ const SigningKey& rsa_b() { return key("rsa-b", Alg::RS256); }
 const SigningKey& ec_a() { return key("ec-a", Alg::ES256); }
 const SigningKey& ec_b() { return key("ec-b", Alg::ES256); }
 const SigningKey& ec_attacker() { return key("ec-attacker", Alg::ES256); }
+const SigningKey& ed_a() { return key("ed-a", Alg::EdDSA); }
 
 JwkParams params_of(const SigningKey& k) {
   auto p = k.public_params();
@@ -1011,6 +1012,31 @@ TEST_CASE("verify_token: weak or unusable JWKS entries are skipped, so their kid
   SUBCASE("the same keys, well published, verify") {
     const Issuer issuer(key_set(jwks({R"({"kty":"EC","kid":"k",)" + ec_xy + "}"})), kAll);
     CHECK(status(sign(R"({"alg":"ES256","kid":"k"})", claims(), ec_a(), Alg::ES256), issuer) == AuthStatus::Ok);
+  }
+}
+
+// A small-order Ed25519 key makes R = identity, S = 0 a valid signature of every message
+// (OpenSSL accepts it); one such entry in an issuer's JWKS must not let anyone forge tokens.
+TEST_CASE("verify_token: an Ed25519 key of small order is skipped; the universal forgery is refused") {
+  const std::string identity = std::string(1, '\x01') + std::string(31, '\0');
+  const std::string forged_sig = identity + std::string(32, '\0');
+  const std::string weak = R"({"kty":"OKP","crv":"Ed25519","kid":"weak","x":")" + b64(identity) + R"("})";
+  KeySet::Report report;
+  const auto keys = KeySet::from_jwks(jwks({weak}), 1 << 20, report);
+  REQUIRE(keys);
+  CHECK(keys->size() == 0);
+  REQUIRE(report.skipped.size() == 1);
+  const Issuer issuer(keys, kAll);
+  CHECK(status(unsigned_token(R"({"alg":"EdDSA","kid":"weak"})", claims(), forged_sig), issuer) ==
+        AuthStatus::JwksKidNotFound);
+  CHECK(status(unsigned_token(R"({"alg":"EdDSA"})", claims(), forged_sig), issuer) == AuthStatus::JwksNoMatchingKey);
+  SUBCASE("next to a good key, the forgery still fails against it") {
+    const auto mixed = KeySet::from_jwks(jwks({weak, jwk(ed_a(), "good")}), 1 << 20, report);
+    REQUIRE(mixed);
+    CHECK(mixed->size() == 1);
+    const Issuer both(mixed, kAll);
+    CHECK(status(unsigned_token(R"({"alg":"EdDSA"})", claims(), forged_sig), both) == AuthStatus::JwtSignatureInvalid);
+    CHECK(status(sign(R"({"alg":"EdDSA","kid":"good"})", claims(), ed_a(), Alg::EdDSA), both) == AuthStatus::Ok);
   }
 }
 

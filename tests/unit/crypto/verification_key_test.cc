@@ -2,8 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include <functional>
 #include <initializer_list>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/crypto_test_support.h"
@@ -116,6 +121,75 @@ TEST_CASE("build_verification_key rejects weak, malformed and symmetric keys") {
       CHECK_MESSAGE(key.error().message.find(row.reason) != std::string::npos, key.error().message);
     }
   }
+}
+
+// 32 bytes from 64 hex digits (an Ed25519 public key encoding: y little-endian, x's sign in
+// the top bit), optionally with that sign bit set.
+std::string ed25519_x(std::string_view hex, bool sign = false) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  if (sign) out[31] = static_cast<char>(static_cast<unsigned char>(out[31]) | 0x80);
+  return out;
+}
+
+// The y coordinates of the eight points of order 1, 2, 4 and 8 (computed as [L]P for random
+// points P, L the group order): 0, 1, p - 1 and the two order-8 values.
+constexpr std::string_view kSmallOrderHex[] = {
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+};
+
+TEST_CASE("build_verification_key refuses Ed25519 keys of small order and non-canonical encodings") {
+  for (std::string_view y : kSmallOrderHex) {
+    for (bool sign : {false, true}) {
+      CAPTURE(y);
+      CAPTURE(sign);
+      JwkParams p = ed();
+      p.x = ed25519_x(y, sign);
+      auto key = build_verification_key(p);
+      REQUIRE_FALSE(key.ok());
+      CHECK_MESSAGE(key.error().message.find("small order") != std::string::npos, key.error().message);
+    }
+  }
+  // y >= p: p itself (0 mod p), p + 1 (1 mod p), p + 18 and 2^255 - 1, with either sign.
+  for (std::string_view y : {"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                             "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                             "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"}) {
+    for (bool sign : {false, true}) {
+      CAPTURE(y);
+      JwkParams p = ed();
+      p.x = ed25519_x(y, sign);
+      auto key = build_verification_key(p);
+      REQUIRE_FALSE(key.ok());
+      CHECK_MESSAGE(key.error().message.find("non-canonical") != std::string::npos, key.error().message);
+    }
+  }
+  // The largest canonical y, p - 1, is of small order (above); p - 2 is an ordinary value and
+  // is judged by OpenSSL like any other key, as are freshly generated keys.
+  for (int i = 0; i < 64; ++i) REQUIRE(build_verification_key(ed()).ok());
+}
+
+// Why the refusal matters: with A of small order, R = the identity and S = 0 satisfy
+// [S]B = R + [k]A for every message, and OpenSSL 3.0's Ed25519 verify accepts that signature.
+TEST_CASE("premise: OpenSSL accepts a forged signature under a small-order Ed25519 key") {
+  const std::string identity = ed25519_x(kSmallOrderHex[1]);
+  EVP_PKEY* raw = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                              reinterpret_cast<const unsigned char*>(identity.data()), 32);
+  REQUIRE(raw != nullptr);
+  std::string sig = identity + std::string(32, '\0');  // R = identity, S = 0
+  const std::string msg = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhZG1pbiJ9";
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  REQUIRE(EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, raw) == 1);
+  const int verdict = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                                       reinterpret_cast<const unsigned char*>(msg.data()), msg.size());
+  // Not a requirement on OpenSSL (a later one may refuse it): a note on why the key check exists.
+  WARN_MESSAGE(verdict == 1, "this OpenSSL refuses the small-order forgery by itself");
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(raw);
+  ERR_clear_error();
 }
 
 TEST_CASE("fits pairs kty, curve and the key's own alg with the token alg") {
