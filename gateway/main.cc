@@ -17,6 +17,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "net/server.h"
+#include "net/tls.h"
 #include "proxy/key_manager.h"
 #include "config/policy_loader.h"
 #include "proxy/net_settings.h"
@@ -152,6 +153,16 @@ int serve(const config::LoadResult& r, const Args& args, const ServeExtras& extr
   if (std::string err = introspector.load_secrets(); !err.empty()) {
     std::fprintf(stderr, "%s: %s\n", args.config.c_str(), err.c_str());
     return 1;
+  }
+  // An issuer's CA file is read by every fetch; one that cannot be loaded would only show
+  // as keys that never load, so refuse to start instead (as for an upstream's).
+  for (const config::IssuerConfig& is : cfg.issuers) {
+    if (is.ca_file.empty()) continue;
+    if (Result<net::SslContext> ctx = net::make_upstream_tls(is.ca_file); !ctx) {
+      std::fprintf(stderr, "%s: issuer %s: tls.ca_file: %s\n", args.config.c_str(), is.name.c_str(),
+                   ctx.error().message.c_str());
+      return 1;
+    }
   }
   proxy::PolicyStore policies(r.config, metrics, extras.fixed_policies);
   if (policies.enabled()) {

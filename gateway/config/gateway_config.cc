@@ -483,7 +483,7 @@ class Loader {
       MapView map(sink_, at,
                   {"name", "issuer", "discovery", "jwks_uri", "jwks_file", "secret_file", "audiences", "algorithms",
                    "leeway", "jwks_refresh", "scope_claim", "require_exp", "require_typ", "jwks_min_refetch",
-                   "fetch_timeout", "jwks_max_bytes", "cookie", "introspection"});
+                   "fetch_timeout", "jwks_max_bytes", "cookie", "introspection", "tls"});
       if (!map.ok()) continue;
       size_t before = sink_.errors.size();
       read_issuer(map, iss);
@@ -573,6 +573,19 @@ class Loader {
       IntrospectionConfig in;
       if (read_introspection(*v, iss.discovery, in)) iss.introspection = std::move(in);
     }
+    if (const Field* v = map.find("tls")) read_issuer_tls(*v, iss);
+  }
+
+  // The CA bundle that discovery, JWKS and introspection fetches of this issuer trust instead
+  // of the system store (a private issuer's internal CA). Verification is always on.
+  void read_issuer_tls(const Field& f, IssuerConfig& iss) {
+    MapView tls(sink_, f, {"ca_file"});
+    if (!tls.ok()) return;
+    if (!iss.discovery && iss.jwks_uri.empty() && !iss.introspection) {
+      error(f, "is only for issuers that fetch over the network (discovery, jwks_uri or introspection)");
+      return;
+    }
+    if (const Field* v = require(tls, "ca_file", "a PEM file of the CA certificates to trust")) read_path(*v, iss.ca_file);
   }
 
   void read_algorithms(const Field& f, bool has_secret, IssuerConfig& iss) {

@@ -86,6 +86,7 @@ struct IssuerConfig {
   uint64_t jwks_max_bytes = 1048576;
   std::string cookie;  // optional: also read the token from this cookie
   std::optional<IntrospectionConfig> introspection;
+  std::string ca_file;  // extension (tls.ca_file): trust for its https fetches; empty: the system's
 };
 
 struct IdentityHeaders {

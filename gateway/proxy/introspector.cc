@@ -213,6 +213,7 @@ void Introspector::begin_call(const std::shared_ptr<IntrospectionEntry>& entry) 
   }
   req.method = "POST";
   req.timeout = is.cfg->fetch_timeout;
+  req.ca_file = is.cfg->ca_file;
   req.max_bytes = auth::kMaxIntrospectionAnswerBytes;
   req.headers.emplace_back("Accept", "application/json");
   if (is.in->auth_method == config::IntrospectionConfig::AuthMethod::ClientSecretPost) {

@@ -158,6 +158,7 @@ void KeyManager::begin_fetch(size_t i) {
     while (!base.empty() && base.back() == '/') base.pop_back();
     req.url = base + "/.well-known/openid-configuration";
     req.timeout = is.cfg->fetch_timeout;
+    req.ca_file = is.cfg->ca_file;
     req.max_bytes = kMaxDiscoveryBytes;
     req.headers.push_back({"Accept", "application/json"});
     is.in_flight = fetcher_->fetch(std::move(req), [this, i](fetch::FetchResult&& r) { on_discovery(i, std::move(r)); });
@@ -210,6 +211,7 @@ void KeyManager::fetch_jwks(size_t i) {
   fetch::FetchRequest req;
   req.url = is.jwks_uri;
   req.timeout = is.cfg->fetch_timeout;
+  req.ca_file = is.cfg->ca_file;
   req.max_bytes = is.cfg->jwks_max_bytes;
   req.headers.push_back({"Accept", "application/jwk-set+json, application/json"});
   is.in_flight = fetcher_->fetch(std::move(req), [this, i](fetch::FetchResult&& r) { on_jwks(i, std::move(r)); });

@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -252,15 +253,18 @@ class JwksServer:
     "close" (connection closed without an answer).
     start=False reserves a port but does not listen yet (a server that is down); start()
     brings it up on that same port; stop() takes it down again (connection refused).
+    tls=(cert_file, key_file) serves HTTPS with that certificate (urls become https://); a
+    client that refuses the certificate never gets as far as a counted request.
     """
 
     JWKS_PATH = "/jwks.json"
     DISCOVERY_PATH = "/.well-known/openid-configuration"
     HUGE_BYTES = 20 * 1024 * 1024
 
-    def __init__(self, keys=(), start=True, port=None):
+    def __init__(self, keys=(), start=True, port=None, tls=None):
         self.port = port or closed_port()
-        self.url = "http://%s:%d" % (HOST, self.port)
+        self.tls = tls
+        self.url = "%s://%s:%d" % ("https" if tls else "http", HOST, self.port)
         self.issuer = self.url
         self.jwks_url = self.url + self.JWKS_PATH
         self._lock = threading.Lock()
@@ -371,6 +375,12 @@ class JwksServer:
             allow_reuse_address = True
 
         self.server = Server((HOST, self.port), Handler)
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            # The handshake runs in accept(); a failed one (the client refused our certificate)
+            # is an OSError there, which socketserver drops.
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()

@@ -14,6 +14,7 @@ from auth_support import (CACHE_HIT, EcSigner, JwksServer, KeyPair, auth_failure
                           metric_values, refresh_pattern, request, temp_dir, wait_metrics_at_least,
                           wait_ready, write_json_atomic)
 from harness import (Gateway, RecordingUpstream, binary_path, slack, to_yaml, wait_until)
+from tls_support import CertFactory
 
 ISSUER = "https://issuer.test"
 _KEYS = []
@@ -374,6 +375,77 @@ class RotationTest(JwksTestCase):
         self.assert_unknown_key(gw, token(ka), "fresh token of the dropped kid")
         self.assert_ok(gw, token(kb), "the remaining key")
         self.assertEqual(metric_value(gw, keys_pattern()), 1)
+
+
+class JwksHttpsTest(JwksTestCase):
+    """Discovery and JWKS over HTTPS, verified against the issuer's tls.ca_file (a private CA),
+    and every certificate the gateway must refuse: keys never load from such a server."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = CertFactory()
+        cls.certs.make_leaf("server")
+        cls.certs.make_leaf("untrusted", ca="other-root")
+        cls.certs.make_leaf("wrong-name", sans=("DNS:other.example",))
+        cls.certs.make_leaf("expired", days=-1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.certs.close()
+
+    def https_server(self, leaf, *keys):
+        srv = JwksServer(keys=keys, tls=(self.certs.path(leaf + ".pem"), self.certs.path(leaf + ".key")))
+        self.addCleanup(srv.close)
+        return srv
+
+    def test_jwks_uri_over_https_with_the_issuers_ca(self):
+        srv = self.https_server("server", key(0))
+        gw = self.gateway(jwks_uri=srv.jwks_url, tls={"ca_file": self.certs.ca})
+        wait_ready(gw)
+        self.assert_ok(gw, token(key(0)))
+        self.assertGreaterEqual(srv.jwks_hits(), 1)
+
+    def test_discovery_over_https_with_the_issuers_ca(self):
+        srv = self.https_server("server", key(0))
+        gw = self.gateway(issuer=srv.issuer, discovery=True, tls={"ca_file": self.certs.ca})
+        wait_ready(gw)
+        self.assert_ok(gw, token(key(0), issuer=srv.issuer))
+        self.assertEqual(srv.discovery_hits(), 1)
+        self.assertGreaterEqual(srv.jwks_hits(), 1)
+
+    def test_certificates_that_must_be_refused(self):
+        cases = [("a private CA's certificate, system trust store", "server", None),
+                 ("signed by another CA", "untrusted", self.certs.ca),
+                 ("issued for another name", "wrong-name", self.certs.ca),
+                 ("expired", "expired", self.certs.ca)]
+        for what, leaf, ca in cases:
+            with self.subTest(what):
+                srv = self.https_server(leaf, key(0))
+                extra = {"tls": {"ca_file": ca}} if ca else {}
+                gw = self.gateway(jwks_uri=srv.jwks_url, jwks_refresh="1s", **extra)
+                self.wait_refresh(gw, "error", 2)
+                self.assert_keys_not_loaded(gw, token(key(0)))
+                self.assertEqual(srv.jwks_hits(), 0, "the handshake must fail before any request")
+                gw.stop()
+
+    def test_unloadable_ca_file_refuses_to_start(self):
+        directory = temp_dir()
+        path = os.path.join(directory, "gateway.yaml")
+        not_pem = os.path.join(directory, "not-a-ca.pem")
+        with open(not_pem, "w") as f:
+            f.write("this is not a certificate\n")
+        for what, ca in (("missing", os.path.join(directory, "missing.pem")), ("not PEM", not_pem)):
+            with self.subTest(what):
+                cfg = {"listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0",
+                       "upstreams": {"default": {"url": "http://127.0.0.1:9"}},
+                       "issuers": [issuer_config(jwks_uri="https://127.0.0.1:9/jwks.json", tls={"ca_file": ca})]}
+                with open(path, "w") as f:
+                    f.write(to_yaml(cfg) + "\n")
+                proc = subprocess.run([binary_path(), "run", "--config", path], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, timeout=20 * slack())
+                err = proc.stderr.decode(errors="replace")
+                self.assertEqual(proc.returncode, 1, err)
+                self.assertIn("issuer main: tls.ca_file: cannot load the CA file " + ca, err)
 
 
 class KeyUrlConfigTest(unittest.TestCase):

@@ -760,7 +760,25 @@ TEST_CASE("issuers: names, urls, key sources") {
        10, "must not be empty"},
       {"cookie bad", with_issuer(std::string(kIssuerBody) + "    cookie: \"my cookie\"\n"), "issuers[0].cookie", 10,
        "not a valid cookie name"},
+      {"tls on a jwks_file issuer", with_issuer("    issuer: https://a\n    jwks_file: j.json\n"
+                                                "    audiences: [x]\n    algorithms: [RS256]\n    tls: {ca_file: ca.pem}\n"),
+       "issuers[0].tls", 10, "only for issuers that fetch over the network"},
+      {"tls without ca_file", with_issuer(std::string(kIssuerBody) + "    tls: {}\n"), "issuers[0].tls.ca_file", 10,
+       "is required"},
+      {"tls with an unknown key", with_issuer(std::string(kIssuerBody) + "    tls: {ca_file: ca.pem, verify: false}\n"),
+       "issuers[0].tls.verify", 10, "unknown key"},
   });
+  SUBCASE("tls.ca_file resolves against the config's directory, for discovery and jwks_uri issuers") {
+    for (const char* source : {"    jwks_uri: https://a/j\n", "    discovery: true\n"}) {
+      CAPTURE(source);
+      LoadResult r = parse_gateway_config(with_issuer(std::string("    issuer: https://a\n") + source +
+                                                      "    audiences: [x]\n    algorithms: [RS256]\n"
+                                                      "    tls: {ca_file: certs/internal-ca.pem}\n"),
+                                          "/srv/gw/gateway.yaml", "/srv/gw");
+      REQUIRE_MESSAGE(r.ok(), all_errors(r));
+      CHECK(r.config->issuers[0].ca_file == "/srv/gw/certs/internal-ca.pem");
+    }
+  }
   SUBCASE("http issuer, jwks_uri and endpoint are fine on loopback hosts") {
     for (const char* host : {"127.0.0.1:8081", "localhost", "[::1]:9000", "127.9.9.9"}) {
       CAPTURE(host);
