@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from auth_support import (KeyPair, claims_for, issuer_config, jwks_of, metric_value, request,
+from auth_support import (KeyPair, claims_for, forge, issuer_config, jwks_of, metric_value, request,
                           temp_dir, wait_metrics_at_least, write_json_atomic)
 from harness import (Gateway, GatewayTestCase, HttpConn, RecordingUpstream, binary_path,
                      build_request, deep_merge, send_raw, first_response, slack, to_yaml,
@@ -264,11 +264,23 @@ class DecisionTest(GatewayTestCase):
                "expired": self.keys.corp.mint(claims_for(issuer=ISS, aud="api", sub="old",
                                                          exp=int(time.time()) - 3600,
                                                          iat=int(time.time()) - 7200))}
+        # The shapes of CVE-2021-21378 and kin: whatever is presented and fails, at any stage.
+        bad["alg none"] = forge({"alg": "none", "typ": "JWT"}, claims_for(issuer=ISS, aud="api", sub="root"))
+        bad["issuer configured nowhere"] = KeyPair("ES256").mint(
+            claims_for(issuer="https://nobody.example", aud="api", sub="root"))
+        bad["oversized"] = "a" * 9000  # over max_token_bytes (8192), under the header limit
         for what, tok in bad.items():
             with self.subTest(what=what):
                 resp = get(self.gw, "/maybe/x", tok)
                 self.assert_error(resp, 401, "invalid_token", "optional + " + what)
                 self.assertTrue(resp.header("WWW-Authenticate", "").startswith("Bearer "), resp)
+        # An Authorization header that is not a single bearer token is not "no token" either.
+        for value in ("Basic dXNlcjpwYXNz", "Bearer", "Bearer  x.y.z", "Token x.y.z"):
+            with self.subTest(header=value):
+                resp = get(self.gw, "/maybe/x", None, [("Authorization", value)])
+                self.assertEqual(resp.status, 401, "%s: %r %r" % (value, resp, resp.body))
+                self.assertTrue(resp.header("WWW-Authenticate", "").startswith("Bearer "), resp)
+                self.nothing_upstream("optional + Authorization: " + value)
 
     def test_required_without_token_401(self):
         for method, path in (("GET", "/orders"), ("POST", "/orders/1"), ("GET", "/admin")):
