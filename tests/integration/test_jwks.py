@@ -2,15 +2,18 @@
 readiness, failures that keep the last good keys, backoff, and the unknown-kid refetch with
 its rate limit. Each test runs its own gateway and JWKS server."""
 
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import subprocess
 import threading
 import time
 import unittest
 
 from auth_support import (CACHE_HIT, EcSigner, JwksServer, KeyPair, auth_failure_pattern, challenge_description,
-                          claims_for, issuer_config, jwks_of, keys_pattern, metric_value,
+                          claims_for, forge, hs256, now, issuer_config, jwks_of, keys_pattern, metric_value,
                           metric_values, refresh_pattern, request, temp_dir, wait_metrics_at_least,
                           wait_ready, write_json_atomic)
 from harness import (Gateway, RecordingUpstream, binary_path, slack, to_yaml, wait_until)
@@ -375,6 +378,53 @@ class RotationTest(JwksTestCase):
         self.assert_unknown_key(gw, token(ka), "fresh token of the dropped kid")
         self.assert_ok(gw, token(kb), "the remaining key")
         self.assertEqual(metric_value(gw, keys_pattern()), 1)
+
+
+class SecretFileTest(JwksTestCase):
+    """An HS256 issuer with a shared secret_file: its secret is the only key, re-read on change;
+    a secret too short to be safe never loads."""
+
+    def write_secret(self, path, secret):
+        write_json_atomic(path, secret + "\n")  # a trailing newline, as editors leave one
+
+    def hs_token(self, secret, header=None, **claims):
+        _serial[0] += 1
+        claims.setdefault("sub", "hs-user-%d" % _serial[0])
+        c = claims_for(issuer=ISSUER, iat=now(), exp=now() + 600, **claims)
+        return hs256(header or {"alg": "HS256", "typ": "JWT"}, c, secret.encode())
+
+    def assert_refused(self, gw, tok, description, what):
+        self.upstream.clear()
+        resp = request(gw, "/k", tok)
+        self.assertEqual(resp.status, 401, "%s: %r" % (what, resp))
+        self.assertEqual(challenge_description(resp), description, what)
+        self.upstream.assert_nothing()
+
+    def test_shared_secret_verifies_and_rotates(self):
+        path = os.path.join(temp_dir(), "hs-secret")
+        old, new = secrets.token_hex(32), secrets.token_hex(32)
+        self.write_secret(path, old)
+        gw = self.gateway(secret_file=path, algorithms=["HS256"])
+        wait_ready(gw)
+        self.assert_ok(gw, self.hs_token(old), "the configured secret")
+        self.assert_ok(gw, self.hs_token(old, header={"alg": "HS256", "kid": "whatever"}), "any kid")
+        self.assert_refused(gw, self.hs_token(new), "invalid signature", "another secret")
+        self.assert_refused(gw, token(key(0)), "alg not allowed for this issuer", "an ES256 token")
+        c = claims_for(issuer=ISSUER, iat=now(), exp=now() + 600)
+        h384 = forge({"alg": "HS384"}, c, hmac.new(old.encode(), b"x", hashlib.sha384).digest())
+        self.assert_refused(gw, h384, "alg not allowed for this issuer", "HS384")
+        # Rotation: the file is re-read when it changes (checked every second).
+        self.write_secret(path, new)
+        wait_until(lambda: request(gw, "/k", self.hs_token(new)).status == 200, 5 * slack(),
+                   what="the rotated secret accepted")
+        self.assert_refused(gw, self.hs_token(old), "invalid signature", "the old secret after rotation")
+
+    def test_short_secret_never_loads(self):
+        path = os.path.join(temp_dir(), "hs-secret")
+        self.write_secret(path, "sixteen-bytes!!!")
+        gw = self.gateway(secret_file=path, algorithms=["HS256"])
+        self.wait_refresh(gw, "invalid", 1)
+        self.assert_keys_not_loaded(gw, self.hs_token("sixteen-bytes!!!"))
 
 
 class JwksHttpsTest(JwksTestCase):
