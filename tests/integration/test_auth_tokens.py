@@ -3,6 +3,7 @@ every forged or invalid class refused with its reason (client, upstream and metr
 
 import json
 import os
+import time
 import unittest
 
 from auth_support import (CACHE_HIT, CACHE_MISS, EcSigner, JwksServer, KeyPair, auth_failure_pattern,
@@ -295,6 +296,22 @@ class ValidTokenTest(TokenTestCase):
         after = metric_values(self.gw, [CACHE_HIT, CACHE_MISS])
         self.assertEqual((after[CACHE_HIT] - before[CACHE_HIT], after[CACHE_MISS] - before[CACHE_MISS]),
                          (1, 1), "first use: one miss; second use: one hit")
+
+    def test_cache_entry_ends_at_exp(self):
+        """A verified-token cache entry never outlives the token's exp: a token that expires in
+        a few seconds is a cache hit until then, and after exp (still inside the 30 s leeway, so
+        still accepted) it is verified afresh: a miss, not a hit."""
+        before = self.settled_metrics([CACHE_HIT, CACHE_MISS])
+        exp = now() + 4
+        token = self.es.mint(claims_for(issuer=ISSUER, iat=exp - 600, exp=exp))
+        for _ in range(2):
+            self.assertEqual(self.get(token).status, 200)
+        mid = wait_metrics_at_least(self.gw, {CACHE_HIT: before[CACHE_HIT] + 1, CACHE_MISS: before[CACHE_MISS] + 1})
+        self.assertGreater(exp + 0.2, time.time(), "too slow: the second request came after exp")
+        time.sleep(max(0.0, exp + 1.2 - time.time()))
+        self.assertEqual(self.get(token).status, 200)  # inside leeway: valid, but not from the cache
+        after = self.settled_metrics([CACHE_HIT, CACHE_MISS])
+        self.assertEqual((after[CACHE_HIT] - mid[CACHE_HIT], after[CACHE_MISS] - mid[CACHE_MISS]), (0, 1))
 
     def test_access_log_never_contains_token(self):
         good = self.es.mint(self.valid_claims(sub="logged"))
