@@ -159,10 +159,10 @@ Result<Material> build_ec(const JwkParams& p) {
 }
 
 // The y coordinates (little-endian, as in the encoding) of the eight Ed25519 points of small
-// order: 0 and 1 (orders 4 and 1), p - 1 (order 2) and the two of order 8. A public key A of
-// small order makes [S]B = R + [k]A hold for R = A's own subgroup and S = 0 whatever the
-// message, so one such key in a JWKS lets anyone forge tokens (RFC 8032 §5.1.7 does not
-// exclude them; libsodium and Go's x/crypto do). Either sign bit: all of them are refused.
+// order: 0 and 1 (orders 4 and 1), p - 1 (order 2) and the two of order 8. Under a public key
+// of small order, R = the identity and S = 0 is a valid signature of every message (OpenSSL
+// 3.0 accepts it; RFC 8032 §5.1.7 does not exclude such keys, libsodium does), so one such key
+// in a JWKS would let anyone forge tokens. Refused with either sign bit.
 constexpr unsigned char kSmallOrderY[][kEd25519KeySize] = {
     {0x00},
     {0x01},
