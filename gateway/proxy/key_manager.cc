@@ -11,12 +11,12 @@
 #include "fetch/fetcher.h"
 #include "log/log.h"
 #include "net/worker.h"
+#include "proxy/refresh_schedule.h"
 
 namespace portcullis::proxy {
 namespace {
 
 constexpr auto kFileCheckInterval = std::chrono::seconds(1);
-constexpr auto kMaxBackoff = std::chrono::seconds(60);
 constexpr size_t kMaxDiscoveryBytes = 256 * 1024;
 
 bool url_allowed(std::string_view url) {
@@ -102,10 +102,9 @@ void KeyManager::request_refresh(size_t issuer) {
   refresh_requested_.store(true, std::memory_order_release);
 }
 
-KeyManager::Clock::duration KeyManager::jittered(Clock::duration d) {
-  // ±10 %, so that many gateways do not refresh in lockstep.
-  std::uniform_real_distribution<double> dist(0.9, 1.1);
-  return std::chrono::duration_cast<Clock::duration>(d * dist(rng_));
+KeyManager::Clock::duration KeyManager::with_jitter(Clock::duration d) {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  return jittered(d, unit(rng_));
 }
 
 void KeyManager::tick() {
@@ -287,10 +286,7 @@ void KeyManager::load_file(size_t i, bool initial) {
 void KeyManager::fetch_failed(size_t i, std::string_view result, std::string_view detail) {
   Issuer& is = issuers_[i];
   ++is.failures;
-  // Back off quickly at first (keys are needed to serve), never longer than the refresh.
-  auto backoff = std::chrono::seconds(1) * (1u << std::min(is.failures - 1, 6u));
-  auto limit = std::min<Clock::duration>(is.cfg->jwks_refresh, kMaxBackoff);
-  is.next_refresh = Clock::now() + std::min<Clock::duration>(backoff, limit);
+  is.next_refresh = Clock::now() + with_jitter(retry_delay(is.failures, is.cfg->jwks_refresh));
   if (is.source == Source::Discovery) is.jwks_uri.clear();  // rediscover next time
   metrics_.jwks_refresh.Add({{"issuer", is.cfg->name}, {"result", std::string(result)}}).Increment();
   log::warn("key refresh failed", {log::str("issuer", is.cfg->name), log::str("result", result),
@@ -301,7 +297,7 @@ void KeyManager::fetch_failed(size_t i, std::string_view result, std::string_vie
 void KeyManager::publish(size_t i, std::shared_ptr<const auth::KeySet> set, std::string_view result) {
   Issuer& is = issuers_[i];
   is.failures = 0;
-  is.next_refresh = Clock::now() + jittered(is.cfg->jwks_refresh);
+  is.next_refresh = Clock::now() + with_jitter(is.cfg->jwks_refresh);
   metrics_.jwks_refresh.Add({{"issuer", is.cfg->name}, {"result", std::string(result)}}).Increment();
   metrics_.jwks_keys.Add({{"issuer", is.cfg->name}}).Set(static_cast<double>(set->size()));
   if (set != is.current) {

@@ -80,7 +80,7 @@ class KeyManager {
   void fetch_failed(size_t i, std::string_view result, std::string_view detail);
   void publish(size_t i, std::shared_ptr<const auth::KeySet> set, std::string_view result);
   void finish_attempt(size_t i);
-  Clock::duration jittered(Clock::duration d);
+  Clock::duration with_jitter(Clock::duration d);  // proxy::jittered with a random placement
 
   std::shared_ptr<const config::GatewayConfig> config_;
   metrics::Metrics& metrics_;
