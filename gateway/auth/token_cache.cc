@@ -39,9 +39,9 @@ uint64_t token_hash(std::string_view token, uint64_t seed) {
   return mix(h ^ kP3, token.size() ^ kP0);
 }
 
-TokenCache::TokenCache(size_t max_entries, int64_t max_ttl_seconds, uint64_t seed)
+TokenCache::TokenCache(size_t max_entries, int64_t max_ttl_seconds, uint64_t seed, uint64_t hash_mask)
     : slots_(std::clamp<size_t>(max_entries, 1, kNone - 1)), max_ttl_(std::max<int64_t>(max_ttl_seconds, 0)),
-      seed_(seed) {
+      seed_(seed), hash_mask_(hash_mask) {
   free_.reserve(slots_.size());
   for (size_t i = slots_.size(); i-- > 0;) free_.push_back(static_cast<uint32_t>(i));
   buckets_.resize(std::bit_ceil(2 * slots_.size()));
@@ -104,7 +104,7 @@ void TokenCache::remove(uint32_t i) {
 }
 
 const CachedAuth* TokenCache::lookup(std::string_view token, int64_t now) {
-  const size_t b = find_bucket(token_hash(token, seed_));
+  const size_t b = find_bucket(token_hash(token, seed_) & hash_mask_);
   if (b == kNoBucket) {
     ++misses_;
     return nullptr;
@@ -134,7 +134,7 @@ void TokenCache::insert(std::string_view token, CachedAuth value, int64_t now) {
   if (value.identity->expires_at != 0) valid_until = std::min(valid_until, value.identity->expires_at);
   if (valid_until <= now) return;
 
-  const uint64_t h = token_hash(token, seed_);
+  const uint64_t h = token_hash(token, seed_) & hash_mask_;
   uint32_t i;
   if (const size_t b = find_bucket(h); b != kNoBucket) {
     i = buckets_[b].slot;  // same token again, or a collision: the newer one wins

@@ -36,7 +36,9 @@ class TokenCache {
  public:
   // `max_entries` >= 1. `max_ttl_seconds` bounds entries whose token has no exp (and all
   // others), so a revoked-but-unexpiring token is re-verified now and then.
-  TokenCache(size_t max_entries, int64_t max_ttl_seconds, uint64_t seed);
+  // `hash_mask` is for tests: 0 makes every token collide, to show that a collision is a
+  // miss and never another token's entry.
+  TokenCache(size_t max_entries, int64_t max_ttl_seconds, uint64_t seed, uint64_t hash_mask = ~uint64_t{0});
 
   // The cached result for exactly this token if it is still valid at `now`; an expired
   // entry is evicted. The pointer is valid until the next non-const call.
@@ -94,6 +96,7 @@ class TokenCache {
   uint32_t head_ = kNone, tail_ = kNone;  // most / least recently used
   int64_t max_ttl_;
   uint64_t seed_;
+  uint64_t hash_mask_;
   uint64_t hits_ = 0, misses_ = 0, evictions_ = 0;
 };
 

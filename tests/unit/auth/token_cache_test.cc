@@ -71,6 +71,23 @@ TEST_CASE("a different token never gets someone else's identity") {
   CHECK(cache.misses() == 4);
 }
 
+TEST_CASE("a hash collision is a miss, never the colliding token's identity") {
+  TokenCache cache(8, 3600, 42, /*hash_mask=*/0);  // every token has hash 0
+  cache.insert("eyJ.alice.sig", entry("alice", 5000), 1000);
+  CHECK(cache.lookup("eyJ.mallory.sig", 1000) == nullptr);
+  CHECK(cache.lookup("eyJ.alice.siG", 1000) == nullptr);  // same length, last byte differs
+  const CachedAuth* a = cache.lookup("eyJ.alice.sig", 1000);
+  REQUIRE(a != nullptr);
+  CHECK(a->identity->subject == "alice");
+  // The colliding token, once verified, takes the entry over; alice's is then a miss.
+  cache.insert("eyJ.bob.sig", entry("bob", 5000), 1000);
+  CHECK(cache.size() == 1);
+  CHECK(cache.lookup("eyJ.alice.sig", 1000) == nullptr);
+  const CachedAuth* b = cache.lookup("eyJ.bob.sig", 1000);
+  REQUIRE(b != nullptr);
+  CHECK(b->identity->subject == "bob");
+}
+
 TEST_CASE("max_ttl bounds entries, also those without exp") {
   TokenCache cache(8, 60, 1);
   cache.insert("no-exp", entry("svc", 0), 1000);
