@@ -100,7 +100,7 @@ std::shared_ptr<auth::IntrospectionEntry> Authenticator::verify(std::string_view
   const auto issuer = static_cast<size_t>(out.issuer);
   // `opaque` mode introspects only what cannot be verified offline.
   if (introspector_ != nullptr && introspector_->enabled(issuer) && introspector_->mode(issuer) != Mode::Opaque) {
-    value.introspection = introspector_->attach(issuer, token, now);
+    value.introspection = introspector_->attach(issuer, token, now, outcome_.identity->expires_at);
   }
   std::shared_ptr<auth::IntrospectionEntry> entry = value.introspection;
   cache_.insert(token, std::move(value), now);
@@ -181,7 +181,7 @@ net::Cancelable* Authenticator::authenticate(std::string_view token, const polic
     offline = auth::looks_like_jwt(token) ? hit->identity : nullptr;
     if (entry->retired.load(std::memory_order_acquire)) {
       // Left the shared registry while idle: take the current entry, cache it instead.
-      entry = introspector_->attach(entry->issuer, token, now);
+      entry = introspector_->attach(entry->issuer, token, now, hit->identity->expires_at);
       cache_.insert(token, auth::CachedAuth{hit->identity, hit->issuer_index, hit->key_id, entry}, now);
     }
   } else {

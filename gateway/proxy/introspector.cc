@@ -131,15 +131,18 @@ size_t Introspector::entries() const {
   return n;
 }
 
-std::shared_ptr<IntrospectionEntry> Introspector::attach(size_t issuer, std::string_view token, int64_t now) {
+std::shared_ptr<IntrospectionEntry> Introspector::attach(size_t issuer, std::string_view token, int64_t now,
+                                                         int64_t token_exp) {
   Issuer& is = *issuers_[issuer];
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto it = is.entries.find(token); it != is.entries.end()) {
     it->second->last_used.store(now, std::memory_order_relaxed);
+    it->second->keep_refusal_until = std::max(it->second->keep_refusal_until, token_exp);
     return it->second;
   }
   auto entry = std::make_shared<IntrospectionEntry>(issuer, std::string(token));
   entry->last_used.store(now, std::memory_order_relaxed);
+  entry->keep_refusal_until = token_exp;
   is.entries.emplace(entry->token, entry);
   if (is.in->mode == Mode::Periodic) enqueue_locked(entry);  // checked in the background
   return entry;
@@ -178,21 +181,31 @@ void Introspector::enqueue_locked(const std::shared_ptr<IntrospectionEntry>& ent
 
 void Introspector::pump() {
   if (!fetcher_) return;
+  if (pumping_) {
+    pump_again_ = true;
+    return;
+  }
+  pumping_ = true;
   std::vector<std::shared_ptr<IntrospectionEntry>> starting;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& is : issuers_) {
-      while (!is->queue.empty() && is->calls < is->in->max_concurrent) {
-        std::shared_ptr<IntrospectionEntry> e = std::move(is->queue.front());
-        is->queue.pop_front();
-        e->queued = false;
-        e->in_flight = true;
-        ++is->calls;
-        starting.push_back(std::move(e));
+  do {
+    pump_again_ = false;
+    starting.clear();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& is : issuers_) {
+        while (!is->queue.empty() && is->calls < is->in->max_concurrent) {
+          std::shared_ptr<IntrospectionEntry> e = std::move(is->queue.front());
+          is->queue.pop_front();
+          e->queued = false;
+          e->in_flight = true;
+          ++is->calls;
+          starting.push_back(std::move(e));
+        }
       }
     }
-  }
-  for (auto& e : starting) begin_call(e);
+    for (auto& e : starting) begin_call(e);
+  } while (pump_again_ && fetcher_);
+  pumping_ = false;
 }
 
 std::string Introspector::endpoint(size_t issuer) const {
@@ -328,7 +341,8 @@ void Introspector::sweep(int64_t now) {
         const int64_t used = e.last_used.load(std::memory_order_relaxed);
         const bool busy = e.in_flight || e.queued || !e.waiters.empty();
         const int64_t idle_limit = periodic ? 2 * interval : kIdleRetireSeconds;
-        if (!busy && now - used > idle_limit && now >= e.fresh_until) {
+        const bool kept_refusal = e.verdict.load(std::memory_order_relaxed) == Verdict::Refused && now < e.keep_refusal_until;
+        if (!busy && !kept_refusal && now - used > idle_limit && now >= e.fresh_until) {
           e.retired.store(true, std::memory_order_release);
           retired.push_back(std::move(it->second));
           it = is.entries.erase(it);

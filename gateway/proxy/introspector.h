@@ -70,7 +70,8 @@ class Introspector {
 
   // Thread-safe. The entry for this token (created Pending when new). In periodic mode a new
   // entry is checked in the background at once, without anyone waiting for it.
-  std::shared_ptr<IntrospectionEntry> attach(size_t issuer, std::string_view token, int64_t now);
+  // `token_exp`: a JWT's exp (0 for opaque tokens), how long a refusal of it is remembered.
+  std::shared_ptr<IntrospectionEntry> attach(size_t issuer, std::string_view token, int64_t now, int64_t token_exp = 0);
   // Thread-safe: the entry's verdict and whether it is still fresh at `now`.
   IntrospectionView view(const IntrospectionEntry& entry, int64_t now) const;
   // Thread-safe: makes sure a call for `entry` is in flight or queued, and arranges for
@@ -104,6 +105,11 @@ class Introspector {
 
   mutable std::mutex mutex_;  // entries, their guarded fields, queues
   std::atomic<bool> pump_posted_{false};
+  // Control thread only. A call can end inside pump() (no endpoint yet: answered at once), and
+  // its answer pumps again: that nested pump only asks the running one for another pass, so
+  // a long queue is worked off in a loop, not in a recursion as deep as the queue.
+  bool pumping_ = false;
+  bool pump_again_ = false;
 };
 
 }  // namespace portcullis::proxy

@@ -5,13 +5,14 @@ the endpoint down / slow / garbage with each on_error, client secret rotation vi
 and start-up without a secret."""
 
 import os
+import socket
 import threading
 import time
 import unittest
 
 from auth_support import (JwksServer, KeyPair, challenge_description, claims_for, issuer_config, jwks_of,
                           metric_value, now, request, temp_dir, write_json_atomic)
-from harness import Gateway, RecordingUpstream, binary_path, closed_port, slack, wait_until
+from harness import Gateway, RecordingUpstream, binary_path, build_request, closed_port, slack, wait_until
 from introspection_support import IntrospectionServer
 
 ISSUER = "https://idp.test"
@@ -237,6 +238,25 @@ class PeriodicModeTest(IntrospectionTestCase):
         self.assert_refused(resp, 401, "token is not active")
         self.assertGreaterEqual(metric_value(gw, introspection_metric("inactive")), 1)
 
+    def test_revoked_token_stays_refused_after_a_pause(self):
+        """A refusal is remembered until the JWT's exp: a revoked token that comes back after
+        its entry would have been retired as idle is refused, not allowed again while it is
+        re-checked (what periodic mode does for a token it has never seen)."""
+        gw = self.start(mode="periodic", interval="1s", inactive_cache_ttl="1s")
+        srv = self.s.server
+        token = self.s.jwt(sub="hank")
+        srv.activate(token, sub="hank")
+        self.assertEqual(request(gw, "/x", token=token).status, 200)
+        srv.wait_calls(1, token)
+        srv.revoke(token)
+        wait_until(lambda: request(gw, "/x", token=token).status == 401, 4 * slack(), interval=0.1,
+                   what="revoked token refused")
+        self.s.upstream.clear()
+        time.sleep(3.5)  # idle past 2 x interval and inactive_cache_ttl: an entry would retire
+        for _ in range(3):
+            self.assert_refused(request(gw, "/x", token=token), 401, "token is not active")
+        self.assertEqual(self.upstream_saw("/x"), [])
+
     def test_unused_tokens_are_not_rechecked(self):
         gw = self.start(mode="periodic", interval="1s")
         token = self.s.jwt(sub="gina")
@@ -317,6 +337,43 @@ class DiscoveryTest(IntrospectionTestCase):
         wait_until(lambda: gw.admin_get("/readyz").status == 200, 5 * slack(), what="keys")
         self.assertEqual(request(gw, "/x", token="opaque-d").status, 200)
         self.assertEqual(self.s.server.calls("opaque-d"), 1)
+
+
+    def test_flood_before_discovery_names_an_endpoint(self):
+        """Until discovery names an introspection_endpoint (here: never), every call fails at
+        once, inside the loop that starts queued calls. A flood of distinct opaque tokens (9,000,
+        pipelined on six connections, one call at a time) is answered 503 each, nothing is
+        forwarded, and the gateway stays up."""
+        keys = JwksServer(keys=[self.s.key])
+        self.addCleanup(keys.close)
+        keys.set_discovery({"issuer": keys.issuer, "jwks_uri": keys.jwks_url})
+        config = {"issuers": [issuer_config(issuer=keys.issuer, discovery=True, introspection={
+            "client_id": "portcullis", "client_secret_file": self.s.secret_file, "mode": "opaque",
+            "max_concurrent": 1})]}
+        gw = Gateway(config, self.s.upstream, workers=2).start()
+        self.addCleanup(gw.stop)
+        wait_until(lambda: gw.admin_get("/readyz").status == 200, 5 * slack(), what="keys")
+        per_conn, conns = 1500, 6
+        socks = []
+        for c in range(conns):
+            sock = socket.create_connection(("127.0.0.1", gw.port), timeout=30 * slack())
+            socks.append(sock)
+            raw = b"".join(build_request("GET", "/x", [("Host", "gw"), ("Authorization", "Bearer opaque-%d-%d" % (c, i))])
+                           for i in range(per_conn))
+            threading.Thread(target=sock.sendall, args=(raw,), daemon=True).start()
+        deadline = time.monotonic() + 60 * slack()
+        for sock in socks:
+            seen = b""
+            while seen.count(b"HTTP/1.1 ") < per_conn and time.monotonic() < deadline:
+                data = sock.recv(1 << 20)
+                if not data:
+                    break
+                seen += data
+            sock.close()
+            self.assertEqual(seen.count(b"HTTP/1.1 503 "), per_conn, seen[-300:])
+        self.assertIsNone(gw.proc.poll(), "the gateway died")
+        self.assertEqual(gw.admin_get("/healthz").status, 200)
+        self.assertEqual(self.s.upstream.requests(), [])
 
 
 class SecretTest(IntrospectionTestCase):
