@@ -8,6 +8,7 @@
 
 #include "auth/json.h"
 #include "config/gateway_config.h"
+#include "config/values.h"
 #include "fetch/fetcher.h"
 #include "log/log.h"
 #include "net/worker.h"
@@ -20,17 +21,11 @@ constexpr auto kFileCheckInterval = std::chrono::seconds(1);
 constexpr size_t kMaxDiscoveryBytes = 256 * 1024;
 
 bool url_allowed(std::string_view url) {
-  // The same rule the config applies to configured URLs (https, or http on loopback).
-  if (url.starts_with("https://")) return true;
-  if (!url.starts_with("http://")) return false;
-  std::string_view rest = url.substr(7);
-  size_t end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, end);
-  if (authority.starts_with("[")) {
-    size_t close = authority.find(']');
-    return close != std::string_view::npos && config::is_loopback_host(authority.substr(1, close - 1));
-  }
-  return config::is_loopback_host(authority.substr(0, authority.find(':')));
+  // The rule the config applies to configured URLs, with the same parser: https, or http on
+  // a loopback host; no userinfo ("http://127.0.0.1:1@remote.example/" is remote.example).
+  std::string why;
+  const std::optional<config::Url> u = config::parse_url(url, why);
+  return u && (u->scheme == "https" || config::is_loopback_host(u->host));
 }
 
 }  // namespace

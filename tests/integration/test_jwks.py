@@ -177,6 +177,8 @@ class JwksUriTest(JwksTestCase):
             ("another issuer", lambda s: {"issuer": "https://evil.test", "jwks_uri": s.jwks_url}),
             ("http jwks_uri on a non-loopback host",
              lambda s: {"issuer": s.issuer, "jwks_uri": "http://keys.example.com/jwks.json"}),
+            ("http jwks_uri with userinfo that looks like a loopback host",
+             lambda s: {"issuer": s.issuer, "jwks_uri": "http://127.0.0.1:1@127.0.0.1:%d/jwks.json" % s.port}),
             ("not JSON", lambda s: "<html>login</html>"),
         ]
         for what, doc in cases:
