@@ -138,6 +138,16 @@ Authenticator::Judgement Authenticator::judge(const std::shared_ptr<auth::Intros
   return Judgement::Done;
 }
 
+// Arranges to be told when the entry's call ends (true: park the request). When the issuer's
+// call queue is full, the entry was settled as a failed call instead: `out` says what that
+// means now (503, or a previous active answer under on_error: use_cached).
+bool Authenticator::await_or_settle(const std::shared_ptr<auth::IntrospectionEntry>& entry,
+                                    const std::shared_ptr<const auth::Identity>& offline, int64_t now, AuthResult& out) {
+  if (introspector_->await(entry, &notify_)) return true;
+  resolve(*entry, offline, introspector_->view(*entry, now), out);
+  return false;
+}
+
 void Authenticator::resolve(const auth::IntrospectionEntry& entry, const std::shared_ptr<const auth::Identity>& offline,
                             const IntrospectionView& view, AuthResult& out) {
   out.issuer = static_cast<int>(entry.issuer);
@@ -156,11 +166,8 @@ void Authenticator::resolve(const auth::IntrospectionEntry& entry, const std::sh
 net::Cancelable* Authenticator::park(std::unique_ptr<Parked> parked) {
   const config::IssuerConfig& c = config_.issuers[parked->issuer];
   parked->deadline = std::chrono::steady_clock::now() + 2 * c.fetch_timeout + std::chrono::seconds(2);
-  if (parked->entry) {
-    introspector_->await(parked->entry, &notify_);
-  } else {
-    keys_.request_refresh(parked->issuer);
-  }
+  // An introspection wait was arranged by the caller (await); a key wait asks for a refresh.
+  if (!parked->entry) keys_.request_refresh(parked->issuer);
   parked_.push_back(std::move(parked));
   return parked_.back().get();
 }
@@ -208,7 +215,7 @@ net::Cancelable* Authenticator::authenticate(std::string_view token, const polic
       offline = out.identity;
     }
   }
-  if (judge(entry, offline, now, out) == Judgement::Done) {
+  if (judge(entry, offline, now, out) == Judgement::Done || !await_or_settle(entry, offline, now, out)) {
     if (!offline && out.status == auth::AuthStatus::Ok) remember_opaque(token, entry, out, now);
     return nullptr;
   }
@@ -249,7 +256,8 @@ void Authenticator::on_keys_refreshed(size_t issuer) {
     AuthResult result;
     // No second parking for keys: a kid still unknown is refused.
     if (std::shared_ptr<auth::IntrospectionEntry> entry = verify(p->token, result)) {
-      if (judge(entry, result.identity, now, result) == Judgement::Wait) {
+      if (judge(entry, result.identity, now, result) == Judgement::Wait &&
+          await_or_settle(entry, result.identity, now, result)) {
         p->offline = result.identity;
         p->entry = std::move(entry);
         park(std::move(p));

@@ -78,6 +78,8 @@ class Authenticator {
   int opaque_issuer(const policy::Route* route) const;
   Judgement judge(const std::shared_ptr<auth::IntrospectionEntry>& entry,
                   const std::shared_ptr<const auth::Identity>& offline, int64_t now, AuthResult& out);
+  bool await_or_settle(const std::shared_ptr<auth::IntrospectionEntry>& entry,
+                       const std::shared_ptr<const auth::Identity>& offline, int64_t now, AuthResult& out);
   void resolve(const auth::IntrospectionEntry& entry, const std::shared_ptr<const auth::Identity>& offline,
                const IntrospectionView& view, AuthResult& out);
   net::Cancelable* park(std::unique_ptr<Parked> parked);

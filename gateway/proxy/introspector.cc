@@ -25,6 +25,11 @@ constexpr int64_t kFailureHoldSeconds = 1;  // a failing endpoint is not asked b
 constexpr int64_t kPeriodicRetrySeconds = 2;
 constexpr int64_t kIdleRetireSeconds = 60;
 constexpr size_t kMinEntriesPerIssuer = 10000;
+// Calls waiting for a free slot, per issuer: beyond this a flood of distinct tokens against a
+// slow endpoint is refused at once (503) instead of growing the queue and the registry (queued
+// entries are busy, so never retired) at the flood's rate.
+constexpr size_t kMinQueuedCalls = 256;
+constexpr size_t kQueuedCallsPerSlot = 32;
 constexpr auto kSecretCheckInterval = std::chrono::seconds(1);
 // How late a periodic re-check may start after it is due (the bar is interval + 1 s).
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
@@ -44,6 +49,7 @@ struct Introspector::Issuer {
   const config::IntrospectionConfig* in = nullptr;  // nullptr: introspection off
   auth::ClaimRules rules;
   size_t max_entries = kMinEntriesPerIssuer;
+  size_t max_queued = kMinQueuedCalls;
   // Keys view the entry's own token; an entry is erased from here before it is freed.
   std::unordered_map<std::string_view, std::shared_ptr<IntrospectionEntry>> entries;
   std::deque<std::shared_ptr<IntrospectionEntry>> queue;
@@ -64,6 +70,7 @@ Introspector::Introspector(std::shared_ptr<const config::GatewayConfig> config, 
     is->rules.leeway_seconds = seconds(c.leeway);
     is->rules.scope_claim = c.scope_claim;
     is->max_entries = std::max(kMinEntriesPerIssuer, 2 * config_->token_cache_size * std::max(1u, config_->workers));
+    if (is->in) is->max_queued = std::max(kMinQueuedCalls, kQueuedCallsPerSlot * is->in->max_concurrent);
     issuers_.push_back(std::move(is));
   }
 }
@@ -144,7 +151,8 @@ std::shared_ptr<IntrospectionEntry> Introspector::attach(size_t issuer, std::str
   entry->last_used.store(now, std::memory_order_relaxed);
   entry->keep_refusal_until = token_exp;
   is.entries.emplace(entry->token, entry);
-  if (is.in->mode == Mode::Periodic) enqueue_locked(entry);  // checked in the background
+  // Checked in the background; with the queue full, the sweep queues it once there is room.
+  if (is.in->mode == Mode::Periodic) enqueue_locked(entry);
   return entry;
 }
 
@@ -158,18 +166,25 @@ IntrospectionView Introspector::view(const IntrospectionEntry& entry, int64_t no
   return v;
 }
 
-void Introspector::await(const std::shared_ptr<IntrospectionEntry>& entry, const std::function<void()>* notify) {
+bool Introspector::await(const std::shared_ptr<IntrospectionEntry>& entry, const std::function<void()>* notify) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!enqueue_locked(entry)) {
+    settle(*entry, auth::AuthStatus::IntrospectionFailed, nullptr, 0, "queue_full");
+    metrics_.introspection.Add({{"issuer", issuers_[entry->issuer]->cfg->name}, {"result", "queue_full"}}).Increment();
+    return false;
+  }
   if (std::find(entry->waiters.begin(), entry->waiters.end(), notify) == entry->waiters.end()) {
     entry->waiters.push_back(notify);
   }
-  enqueue_locked(entry);
+  return true;
 }
 
-void Introspector::enqueue_locked(const std::shared_ptr<IntrospectionEntry>& entry) {
-  if (entry->in_flight || entry->queued) return;  // one call per token at a time
+bool Introspector::enqueue_locked(const std::shared_ptr<IntrospectionEntry>& entry) {
+  if (entry->in_flight || entry->queued) return true;  // one call per token at a time
+  Issuer& is = *issuers_[entry->issuer];
+  if (is.queue.size() >= is.max_queued) return false;
   entry->queued = true;
-  issuers_[entry->issuer]->queue.push_back(entry);
+  is.queue.push_back(entry);
   // Wake the control loop once, not once per request.
   if (control_ != nullptr && !pump_posted_.exchange(true, std::memory_order_acq_rel)) {
     control_->post([this] {
@@ -177,6 +192,7 @@ void Introspector::enqueue_locked(const std::shared_ptr<IntrospectionEntry>& ent
       pump();
     });
   }
+  return true;
 }
 
 void Introspector::pump() {
@@ -348,7 +364,9 @@ void Introspector::sweep(int64_t now) {
           it = is.entries.erase(it);
           continue;
         }
-        if (periodic && !busy && e.verdict.load(std::memory_order_relaxed) != Verdict::Pending) {
+        if (periodic && !busy && e.verdict.load(std::memory_order_relaxed) == Verdict::Pending) {
+          enqueue_locked(it->second);  // new, and the queue was full when it came
+        } else if (periodic && !busy) {
           // Still in use (since the last check) and the last check is `interval` old; after
           // a failed check, try again soon rather than a whole interval later.
           const bool failed = e.verdict.load(std::memory_order_relaxed) == Verdict::Failed;

@@ -76,8 +76,10 @@ class Introspector {
   IntrospectionView view(const IntrospectionEntry& entry, int64_t now) const;
   // Thread-safe: makes sure a call for `entry` is in flight or queued, and arranges for
   // `notify` (thread-safe, e.g. posting to a worker) to be called when it ends. `notify`
-  // must outlive the call (workers own theirs for their whole life).
-  void await(const std::shared_ptr<IntrospectionEntry>& entry, const std::function<void()>* notify);
+  // must outlive the call (workers own theirs for their whole life). False when the issuer's
+  // queue is full: the entry is then settled as a failed call (on_error decides; view() says
+  // what) and nothing will notify.
+  bool await(const std::shared_ptr<IntrospectionEntry>& entry, const std::function<void()>* notify);
 
   size_t entries() const;
 
@@ -86,7 +88,7 @@ class Introspector {
   void tick();
   void sweep(int64_t now);
   void reload_secrets();
-  void enqueue_locked(const std::shared_ptr<IntrospectionEntry>& entry);
+  bool enqueue_locked(const std::shared_ptr<IntrospectionEntry>& entry);  // false: queue full
   void pump();  // control thread: start queued calls while under max_concurrent
   void begin_call(const std::shared_ptr<IntrospectionEntry>& entry);
   void on_answer(const std::shared_ptr<IntrospectionEntry>& entry, fetch::FetchResult&& r);

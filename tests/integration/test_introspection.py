@@ -5,12 +5,13 @@ the endpoint down / slow / garbage with each on_error, client secret rotation vi
 and start-up without a secret."""
 
 import os
+import re
 import socket
 import threading
 import time
 import unittest
 
-from auth_support import (JwksServer, KeyPair, challenge_description, claims_for, issuer_config, jwks_of,
+from auth_support import (JwksServer, wait_metrics_at_least, KeyPair, challenge_description, claims_for, issuer_config, jwks_of,
                           metric_value, now, request, temp_dir, write_json_atomic)
 from harness import Gateway, RecordingUpstream, binary_path, build_request, closed_port, slack, wait_until
 from introspection_support import IntrospectionServer
@@ -34,6 +35,36 @@ default: deny
 def introspection_metric(result, issuer="main"):
     return (r'^portcullis_introspection_total\{(?=[^}]*issuer="%s")(?=[^}]*result="%s")'
             % (issuer, result))
+
+
+def flood(port, conns, per_conn, prefix):
+    """`conns` connections, each sending `per_conn` pipelined GETs with distinct bearer tokens
+    (a connection's requests are handled one after another, so `conns` are in play at once)."""
+    socks = []
+    for c in range(conns):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30 * slack())
+        socks.append(sock)
+        sock.sendall(b"".join(build_request("GET", "/x", [("Host", "gw"), ("Authorization", "Bearer %s-%d-%d" % (prefix, c, i))])
+                              for i in range(per_conn)))
+    return socks
+
+
+def read_statuses(socks, per_conn, timeout):
+    """Reads `per_conn` responses from each socket (bodies are small); {status: count}."""
+    deadline = time.monotonic() + timeout
+    counts = {}
+    for sock in socks:
+        seen = b""
+        while seen.count(b"HTTP/1.1 ") < per_conn and time.monotonic() < deadline:
+            sock.settimeout(max(0.1, deadline - time.monotonic()))
+            data = sock.recv(1 << 20)
+            if not data:
+                break
+            seen += data
+        sock.close()
+        for m in re.finditer(rb"HTTP/1\.1 (\d{3}) ", seen):  # a body may end without CRLF
+            counts[int(m.group(1))] = counts.get(int(m.group(1)), 0) + 1
+    return counts
 
 
 class Setup:
@@ -287,6 +318,23 @@ class FailurePolicyTest(IntrospectionTestCase):
         self.assertGreaterEqual(metric_value(gw, introspection_metric("timeout")), 1)
         self.assertEqual(self.s.upstream.requests(), [])
 
+    def test_full_call_queue_is_refused_at_once(self):
+        """One call at a time to an endpoint slower than fetch_timeout, and 400 distinct opaque
+        tokens at once: 256 calls queue (the bound at max_concurrent 1), the rest are refused
+        at once (introspection result queue_full) instead of queueing without end; every
+        request is answered 503, nothing is forwarded, the gateway stays up."""
+        gw = self.start(mode="opaque", max_concurrent=1)
+        self.s.server.set_mode("slow", delay=3.0)
+        n = 400
+        socks = flood(gw.port, n, 1, "q")  # one request per connection: all of them at once
+        full = introspection_metric("queue_full")
+        # Refused at once: long before a parked request gives up (2 x fetch_timeout + 2 s).
+        got = wait_metrics_at_least(gw, {full: n - 257 - 20}, timeout=2.0)[full]
+        self.assertLessEqual(got, n - 256)
+        self.assertEqual(read_statuses(socks, 1, 30 * slack()), {503: n})
+        self.assertIsNone(gw.proc.poll(), "the gateway died")
+        self.assertEqual(self.s.upstream.requests(), [])
+
     def test_garbage_and_errors_deny(self):
         gw = self.start(mode="opaque")
         srv = self.s.server
@@ -341,9 +389,9 @@ class DiscoveryTest(IntrospectionTestCase):
 
     def test_flood_before_discovery_names_an_endpoint(self):
         """Until discovery names an introspection_endpoint (here: never), every call fails at
-        once, inside the loop that starts queued calls. A flood of distinct opaque tokens (9,000,
-        pipelined on six connections, one call at a time) is answered 503 each, nothing is
-        forwarded, and the gateway stays up."""
+        once, inside the loop that starts queued calls. A flood of distinct opaque tokens (9,000
+        on 300 connections, one call at a time) is answered 503 each, nothing is forwarded, and
+        the gateway stays up."""
         keys = JwksServer(keys=[self.s.key])
         self.addCleanup(keys.close)
         keys.set_discovery({"issuer": keys.issuer, "jwks_uri": keys.jwks_url})
@@ -353,24 +401,9 @@ class DiscoveryTest(IntrospectionTestCase):
         gw = Gateway(config, self.s.upstream, workers=2).start()
         self.addCleanup(gw.stop)
         wait_until(lambda: gw.admin_get("/readyz").status == 200, 5 * slack(), what="keys")
-        per_conn, conns = 1500, 6
-        socks = []
-        for c in range(conns):
-            sock = socket.create_connection(("127.0.0.1", gw.port), timeout=30 * slack())
-            socks.append(sock)
-            raw = b"".join(build_request("GET", "/x", [("Host", "gw"), ("Authorization", "Bearer opaque-%d-%d" % (c, i))])
-                           for i in range(per_conn))
-            threading.Thread(target=sock.sendall, args=(raw,), daemon=True).start()
-        deadline = time.monotonic() + 60 * slack()
-        for sock in socks:
-            seen = b""
-            while seen.count(b"HTTP/1.1 ") < per_conn and time.monotonic() < deadline:
-                data = sock.recv(1 << 20)
-                if not data:
-                    break
-                seen += data
-            sock.close()
-            self.assertEqual(seen.count(b"HTTP/1.1 503 "), per_conn, seen[-300:])
+        conns, per_conn = 300, 30  # 300 requests in play at a time, 9,000 in all
+        socks = flood(gw.port, conns, per_conn, "opaque")
+        self.assertEqual(read_statuses(socks, per_conn, 60 * slack()), {503: conns * per_conn})
         self.assertIsNone(gw.proc.poll(), "the gateway died")
         self.assertEqual(gw.admin_get("/healthz").status, 200)
         self.assertEqual(self.s.upstream.requests(), [])
