@@ -12,6 +12,12 @@ namespace {
 
 constexpr int64_t kTokenCacheMaxTtl = 3600;  // even a token without exp is re-verified hourly
 
+// How long an introspection refusal of this JWT is remembered: until its exp, or for as long
+// as the token cache would keep a token without one.
+int64_t refusal_horizon(const auth::Identity& identity, int64_t now) {
+  return identity.expires_at != 0 ? identity.expires_at : now + kTokenCacheMaxTtl;
+}
+
 }  // namespace
 
 using Verdict = auth::IntrospectionEntry::Verdict;
@@ -100,7 +106,7 @@ std::shared_ptr<auth::IntrospectionEntry> Authenticator::verify(std::string_view
   const auto issuer = static_cast<size_t>(out.issuer);
   // `opaque` mode introspects only what cannot be verified offline.
   if (introspector_ != nullptr && introspector_->enabled(issuer) && introspector_->mode(issuer) != Mode::Opaque) {
-    value.introspection = introspector_->attach(issuer, token, now, outcome_.identity->expires_at);
+    value.introspection = introspector_->attach(issuer, token, now, refusal_horizon(*outcome_.identity, now));
   }
   std::shared_ptr<auth::IntrospectionEntry> entry = value.introspection;
   cache_.insert(token, std::move(value), now);
@@ -188,7 +194,7 @@ net::Cancelable* Authenticator::authenticate(std::string_view token, const polic
     offline = auth::looks_like_jwt(token) ? hit->identity : nullptr;
     if (entry->retired.load(std::memory_order_acquire)) {
       // Left the shared registry while idle: take the current entry, cache it instead.
-      entry = introspector_->attach(entry->issuer, token, now, hit->identity->expires_at);
+      entry = introspector_->attach(entry->issuer, token, now, refusal_horizon(*hit->identity, now));
       cache_.insert(token, auth::CachedAuth{hit->identity, hit->issuer_index, hit->key_id, entry}, now);
     }
   } else {

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from auth_support import (JwksServer, wait_metrics_at_least, KeyPair, challenge_description, claims_for, issuer_config, jwks_of,
+from auth_support import (EcSigner, JwksServer, wait_metrics_at_least, KeyPair, challenge_description, claims_for, issuer_config, jwks_of,
                           metric_value, now, request, temp_dir, write_json_atomic)
 from harness import Gateway, RecordingUpstream, binary_path, build_request, closed_port, slack, wait_until
 from introspection_support import IntrospectionServer
@@ -90,12 +90,12 @@ class Setup:
             f.write(secret + "\n")  # as a Kubernetes Secret often holds it
         os.replace(tmp, self.secret_file)
 
-    def gateway(self, workers=1, endpoint=None, **introspection):
+    def gateway(self, workers=1, endpoint=None, issuer_extra=None, **introspection):
         block = {"endpoint": endpoint or self.server.url, "client_id": "portcullis",
                  "client_secret_file": self.secret_file}
         block.update(introspection)
         config = {"issuers": [issuer_config(issuer=ISSUER, jwks_file=self.jwks, fetch_timeout="1s",
-                                            introspection=block)],
+                                            introspection=block, **(issuer_extra or {}))],
                   "policies": [self.policy]}
         return Gateway(config, self.upstream, workers=workers)
 
@@ -270,23 +270,32 @@ class PeriodicModeTest(IntrospectionTestCase):
         self.assertGreaterEqual(metric_value(gw, introspection_metric("inactive")), 1)
 
     def test_revoked_token_stays_refused_after_a_pause(self):
-        """A refusal is remembered until the JWT's exp: a revoked token that comes back after
-        its entry would have been retired as idle is refused, not allowed again while it is
-        re-checked (what periodic mode does for a token it has never seen)."""
-        gw = self.start(mode="periodic", interval="1s", inactive_cache_ttl="1s")
-        srv = self.s.server
-        token = self.s.jwt(sub="hank")
-        srv.activate(token, sub="hank")
-        self.assertEqual(request(gw, "/x", token=token).status, 200)
-        srv.wait_calls(1, token)
-        srv.revoke(token)
-        wait_until(lambda: request(gw, "/x", token=token).status == 401, 4 * slack(), interval=0.1,
-                   what="revoked token refused")
-        self.s.upstream.clear()
-        time.sleep(3.5)  # idle past 2 x interval and inactive_cache_ttl: an entry would retire
-        for _ in range(3):
-            self.assert_refused(request(gw, "/x", token=token), 401, "token is not active")
-        self.assertEqual(self.upstream_saw("/x"), [])
+        """A refusal is remembered until the JWT's exp (an hour for a JWT without exp): a
+        revoked token that comes back after its entry would have been retired as idle is
+        refused, not allowed again while it is re-checked (what periodic mode does for a token
+        it has never seen)."""
+        cases = [("with exp", {}, self.s.jwt(sub="hank")),
+                 ("without exp (require_exp: false)", {"require_exp": False},
+                  EcSigner(self.s.key).token({"alg": "ES256", "kid": self.s.key.kid},
+                                             claims_for(issuer=ISSUER, sub="ivan", iat=now())))]
+        for what, issuer_extra, token in cases:
+            with self.subTest(what):
+                gw = self.s.gateway(mode="periodic", interval="1s", inactive_cache_ttl="1s",
+                                    issuer_extra=issuer_extra).start()
+                self.addCleanup(gw.stop)
+                srv = self.s.server
+                srv.activate(token, sub="someone")
+                self.assertEqual(request(gw, "/x", token=token).status, 200)
+                srv.wait_calls(1, token)
+                srv.revoke(token)
+                wait_until(lambda: request(gw, "/x", token=token).status == 401, 4 * slack(), interval=0.1,
+                           what="revoked token refused")
+                self.s.upstream.clear()
+                time.sleep(3.5)  # idle past 2 x interval and inactive_cache_ttl: an entry would retire
+                for _ in range(3):
+                    self.assert_refused(request(gw, "/x", token=token), 401, "token is not active")
+                self.assertEqual(self.upstream_saw("/x"), [])
+                gw.stop()
 
     def test_unused_tokens_are_not_rechecked(self):
         gw = self.start(mode="periodic", interval="1s")
