@@ -387,7 +387,10 @@ bool Engine::start(Transfer& t, FetchResult& failed) {
   set(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&Engine::on_header));
   set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
   set(CURLOPT_HTTPHEADER, t.header_list.get());
-  if (!r.ca_file.empty()) set(CURLOPT_CAINFO, r.ca_file.c_str());
+  if (!r.ca_file.empty()) {
+    set(CURLOPT_CAINFO, r.ca_file.c_str());
+    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));  // only these CAs, as for upstreams
+  }
   if (r.method == "POST") {
     set(CURLOPT_POST, 1L);
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));

@@ -36,8 +36,8 @@ struct FetchRequest {
   std::string basic_password;
   std::chrono::milliseconds timeout{5000};  // total time, connect included; must be positive
   size_t max_bytes = 1 << 20;               // response body bound; exceeded -> TooLarge
-  // Optional CA bundle file (private IdP, tests). It replaces curl's default bundle file;
-  // the build's default CA directory (/etc/ssl/certs on Debian) still applies.
+  // Optional CA bundle file (private IdP, tests): the only CAs trusted for this request
+  // (curl's default bundle and its default CA directory are both left out).
   std::string ca_file;
 };
 
