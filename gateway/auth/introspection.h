@@ -64,8 +64,9 @@ struct IntrospectionEntry {
   int64_t fresh_until = 0;   // the verdict holds until then (exclusive); then ask again
   int64_t usable_until = 0;  // on_error: use_cached may keep the last active answer until then
   int64_t checked_at = 0;    // when the last answer (or failure) arrived
-  // A JWT's exp: a refusal is kept (not retired when idle) until then, so that a revoked
-  // token coming back after a pause is not allowed again while it is re-checked (periodic).
+  // A refusal is kept (not retired when idle) until then: a JWT's exp, or an hour without
+  // one, so that a revoked token coming back after a pause is not allowed again while it is
+  // re-checked (periodic).
   int64_t keep_refusal_until = 0;
   bool in_flight = false;
   bool queued = false;

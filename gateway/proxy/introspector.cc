@@ -13,6 +13,7 @@
 #include "log/log.h"
 #include "net/worker.h"
 #include "proxy/file_stamp.h"
+#include "proxy/issuer_fetch.h"
 #include "proxy/key_manager.h"
 
 namespace portcullis::proxy {
@@ -139,17 +140,17 @@ size_t Introspector::entries() const {
 }
 
 std::shared_ptr<IntrospectionEntry> Introspector::attach(size_t issuer, std::string_view token, int64_t now,
-                                                         int64_t token_exp) {
+                                                         int64_t keep_refusal_until) {
   Issuer& is = *issuers_[issuer];
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto it = is.entries.find(token); it != is.entries.end()) {
     it->second->last_used.store(now, std::memory_order_relaxed);
-    it->second->keep_refusal_until = std::max(it->second->keep_refusal_until, token_exp);
+    it->second->keep_refusal_until = std::max(it->second->keep_refusal_until, keep_refusal_until);
     return it->second;
   }
   auto entry = std::make_shared<IntrospectionEntry>(issuer, std::string(token));
   entry->last_used.store(now, std::memory_order_relaxed);
-  entry->keep_refusal_until = token_exp;
+  entry->keep_refusal_until = keep_refusal_until;
   is.entries.emplace(entry->token, entry);
   // Checked in the background; with the queue full, the sweep queues it once there is room.
   if (is.in->mode == Mode::Periodic) enqueue_locked(entry);
@@ -205,23 +206,26 @@ void Introspector::pump() {
   std::vector<std::shared_ptr<IntrospectionEntry>> starting;
   do {
     pump_again_ = false;
-    starting.clear();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (auto& is : issuers_) {
-        while (!is->queue.empty() && is->calls < is->in->max_concurrent) {
-          std::shared_ptr<IntrospectionEntry> e = std::move(is->queue.front());
-          is->queue.pop_front();
-          e->queued = false;
-          e->in_flight = true;
-          ++is->calls;
-          starting.push_back(std::move(e));
-        }
-      }
-    }
+    take_startable(starting);
     for (auto& e : starting) begin_call(e);
   } while (pump_again_ && fetcher_);
   pumping_ = false;
+}
+
+// Moves the queued entries that fit under each issuer's max_concurrent into `out`, in flight.
+void Introspector::take_startable(std::vector<std::shared_ptr<IntrospectionEntry>>& out) {
+  out.clear();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& is : issuers_) {
+    while (!is->queue.empty() && is->calls < is->in->max_concurrent) {
+      std::shared_ptr<IntrospectionEntry> e = std::move(is->queue.front());
+      is->queue.pop_front();
+      e->queued = false;
+      e->in_flight = true;
+      ++is->calls;
+      out.push_back(std::move(e));
+    }
+  }
 }
 
 std::string Introspector::endpoint(size_t issuer) const {
@@ -231,8 +235,7 @@ std::string Introspector::endpoint(size_t issuer) const {
 
 void Introspector::begin_call(const std::shared_ptr<IntrospectionEntry>& entry) {
   Issuer& is = *issuers_[entry->issuer];
-  fetch::FetchRequest req;
-  req.url = endpoint(entry->issuer);
+  fetch::FetchRequest req = issuer_request(*is.cfg, endpoint(entry->issuer), auth::kMaxIntrospectionAnswerBytes);
   if (req.url.empty()) {
     fetch::FetchResult none;
     none.error = fetch::FetchError::BadUrl;
@@ -241,9 +244,6 @@ void Introspector::begin_call(const std::shared_ptr<IntrospectionEntry>& entry) 
     return;
   }
   req.method = "POST";
-  req.timeout = is.cfg->fetch_timeout;
-  req.ca_file = is.cfg->ca_file;
-  req.max_bytes = auth::kMaxIntrospectionAnswerBytes;
   req.headers.emplace_back("Accept", "application/json");
   if (is.in->auth_method == config::IntrospectionConfig::AuthMethod::ClientSecretPost) {
     req.body = auth::introspection_request_body(entry->token, is.in->client_id, is.secret);
@@ -357,21 +357,21 @@ void Introspector::sweep(int64_t now) {
         const int64_t used = e.last_used.load(std::memory_order_relaxed);
         const bool busy = e.in_flight || e.queued || !e.waiters.empty();
         const int64_t idle_limit = periodic ? 2 * interval : kIdleRetireSeconds;
-        const bool kept_refusal = e.verdict.load(std::memory_order_relaxed) == Verdict::Refused && now < e.keep_refusal_until;
+        const Verdict verdict = e.verdict.load(std::memory_order_relaxed);
+        const bool kept_refusal = verdict == Verdict::Refused && now < e.keep_refusal_until;
         if (!busy && !kept_refusal && now - used > idle_limit && now >= e.fresh_until) {
           e.retired.store(true, std::memory_order_release);
           retired.push_back(std::move(it->second));
           it = is.entries.erase(it);
           continue;
         }
-        if (periodic && !busy && e.verdict.load(std::memory_order_relaxed) == Verdict::Pending) {
-          enqueue_locked(it->second);  // new, and the queue was full when it came
-        } else if (periodic && !busy) {
-          // Still in use (since the last check) and the last check is `interval` old; after
-          // a failed check, try again soon rather than a whole interval later.
-          const bool failed = e.verdict.load(std::memory_order_relaxed) == Verdict::Failed;
+        if (periodic && !busy) {
+          // Pending and idle: new, and the queue was full when it came. Otherwise: still in
+          // use (since the last check) and the last check is `interval` old; after a failed
+          // check, try again soon rather than a whole interval later.
+          const bool failed = verdict == Verdict::Failed;
           const int64_t due = e.checked_at + (failed ? std::min(interval, kPeriodicRetrySeconds) : interval);
-          if (used >= e.checked_at && now >= due) enqueue_locked(it->second);
+          if (verdict == Verdict::Pending || (used >= e.checked_at && now >= due)) enqueue_locked(it->second);
         }
         ++it;
       }

@@ -70,8 +70,10 @@ class Introspector {
 
   // Thread-safe. The entry for this token (created Pending when new). In periodic mode a new
   // entry is checked in the background at once, without anyone waiting for it.
-  // `token_exp`: a JWT's exp (0 for opaque tokens), how long a refusal of it is remembered.
-  std::shared_ptr<IntrospectionEntry> attach(size_t issuer, std::string_view token, int64_t now, int64_t token_exp = 0);
+  // `keep_refusal_until`: how long a refusal of this token outlives its idleness (a JWT's
+  // exp; 0 for opaque tokens, which are asked again anyway).
+  std::shared_ptr<IntrospectionEntry> attach(size_t issuer, std::string_view token, int64_t now,
+                                             int64_t keep_refusal_until = 0);
   // Thread-safe: the entry's verdict and whether it is still fresh at `now`.
   IntrospectionView view(const IntrospectionEntry& entry, int64_t now) const;
   // Thread-safe: makes sure a call for `entry` is in flight or queued, and arranges for
@@ -90,6 +92,7 @@ class Introspector {
   void reload_secrets();
   bool enqueue_locked(const std::shared_ptr<IntrospectionEntry>& entry);  // false: queue full
   void pump();  // control thread: start queued calls while under max_concurrent
+  void take_startable(std::vector<std::shared_ptr<IntrospectionEntry>>& out);
   void begin_call(const std::shared_ptr<IntrospectionEntry>& entry);
   void on_answer(const std::shared_ptr<IntrospectionEntry>& entry, fetch::FetchResult&& r);
   void settle(IntrospectionEntry& entry, auth::AuthStatus status, std::shared_ptr<const auth::Identity> identity,

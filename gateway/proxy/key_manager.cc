@@ -12,6 +12,7 @@
 #include "fetch/fetcher.h"
 #include "log/log.h"
 #include "net/worker.h"
+#include "proxy/issuer_fetch.h"
 #include "proxy/refresh_schedule.h"
 
 namespace portcullis::proxy {
@@ -147,13 +148,9 @@ void KeyManager::begin_fetch(size_t i) {
   is.last_attempt = Clock::now();
   is.refresh_wanted = false;
   if (is.source == Source::Discovery && is.jwks_uri.empty()) {
-    fetch::FetchRequest req;
     std::string base = is.cfg->issuer;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    req.url = base + "/.well-known/openid-configuration";
-    req.timeout = is.cfg->fetch_timeout;
-    req.ca_file = is.cfg->ca_file;
-    req.max_bytes = kMaxDiscoveryBytes;
+    fetch::FetchRequest req = issuer_request(*is.cfg, base + "/.well-known/openid-configuration", kMaxDiscoveryBytes);
     req.headers.push_back({"Accept", "application/json"});
     is.in_flight = fetcher_->fetch(std::move(req), [this, i](fetch::FetchResult&& r) { on_discovery(i, std::move(r)); });
     return;
@@ -202,11 +199,7 @@ void KeyManager::on_discovery(size_t i, fetch::FetchResult&& r) {
 
 void KeyManager::fetch_jwks(size_t i) {
   Issuer& is = issuers_[i];
-  fetch::FetchRequest req;
-  req.url = is.jwks_uri;
-  req.timeout = is.cfg->fetch_timeout;
-  req.ca_file = is.cfg->ca_file;
-  req.max_bytes = is.cfg->jwks_max_bytes;
+  fetch::FetchRequest req = issuer_request(*is.cfg, is.jwks_uri, is.cfg->jwks_max_bytes);
   req.headers.push_back({"Accept", "application/jwk-set+json, application/json"});
   is.in_flight = fetcher_->fetch(std::move(req), [this, i](fetch::FetchResult&& r) { on_jwks(i, std::move(r)); });
 }
