@@ -134,14 +134,16 @@ void DownstreamConnection::start() {
     close_now();
     return;
   }
-  bufferevent_setcb(bev_.get(), on_read, on_write, on_event, this);
-  size_t read_high = std::max<size_t>(kHighWater, worker_.settings().max_header_bytes + 1024);
-  bufferevent_setwatermark(bev_.get(), EV_READ, 0, read_high);
+  if (!reader_.attach(bev_.get(), !tls_, on_read, on_write, on_event, this)) {
+    close_now();
+    return;
+  }
+  reader_.set_high_water(std::max<size_t>(kHighWater, worker_.settings().max_header_bytes + 1024));
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kLowWater, 0);
   // New bufferevents have EV_WRITE enabled; ours only while output is pending (write_now).
   // A TLS bufferevent keeps it: it encrypts and writes as soon as output is added.
   if (!tls_) bufferevent_disable(bev_.get(), EV_WRITE);
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.enable();
   // Also bounds the TLS handshake: no request head in time, no connection.
   arm_timer(worker_.settings().client_timeout);
 }
@@ -263,7 +265,7 @@ void DownstreamConnection::on_event(bufferevent*, short what, void* arg) noexcep
       if ((self->state_ == State::Proxying || self->state_ == State::Deciding) && self->ex_ &&
           self->ex_->request_done) {
         self->ex_->close_after = true;
-        bufferevent_disable(self->bev_.get(), EV_READ);
+        self->reader_.disable();
         return;
       }
     }
@@ -498,7 +500,7 @@ void DownstreamConnection::pump_request_body() {
   bool progress = false;
   while (!ex.request_done) {
     if (evbuffer_get_length(out) >= kHighWater) {
-      bufferevent_disable(bev_.get(), EV_READ);  // the upstream's write callback resumes us
+      reader_.disable();  // the upstream's write callback resumes us
       break;
     }
     size_t avail = evbuffer_get_length(in);
@@ -559,7 +561,7 @@ void DownstreamConnection::upstream_drained() {
     return;
   }
   if (state_ != State::Proxying || !ex_ || ex_->request_done) return;
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.enable();
   pump_request_body();
 }
 
@@ -826,7 +828,7 @@ void DownstreamConnection::finish_exchange() {
     return;
   }
   state_ = State::WaitingHead;
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.enable();
   arm_timer(worker_.settings().client_timeout);
   handle_readable();
 }
@@ -854,7 +856,7 @@ void DownstreamConnection::open_tunnel() {
   tunnel_ = up;
   state_ = State::Tunnel;
   up->enter_tunnel();
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.enable();
   relay_tunnel();
   flush_output();
   arm_timer(worker_.settings().tunnel_idle_timeout);
@@ -873,9 +875,9 @@ void DownstreamConnection::relay_tunnel() {
   // Backpressure: stop reading the side whose bytes cannot be passed on; the other side's
   // write callback calls us again.
   if (evbuffer_get_length(tunnel_->output()) >= kHighWater) {
-    bufferevent_disable(bev_.get(), EV_READ);
+    reader_.disable();
   } else {
-    bufferevent_enable(bev_.get(), EV_READ);
+    reader_.enable();
   }
   evbuffer* from_upstream = tunnel_->input();
   if (evbuffer_get_length(from_upstream) > 0 && evbuffer_get_length(output()) < kHighWater) {
@@ -1033,7 +1035,7 @@ void DownstreamConnection::begin_close() {
   } else {
     arm_timer(worker_.settings().client_timeout);
   }
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.enable();
 }
 
 void DownstreamConnection::close_now() {
@@ -1054,6 +1056,7 @@ void DownstreamConnection::close_now() {
     end_exchange();
   }
   disarm_timer();
+  reader_.detach();  // before the bufferevent closes the fd
   bev_.reset();
   timer_.reset();
   worker_.connection_closed(this);

@@ -17,6 +17,7 @@
 #include "http/response_head.h"
 #include "net/handler.h"
 #include "net/libevent_ptr.h"
+#include "net/socket_reader.h"
 #include "net/upstream.h"
 
 namespace portcullis::net {
@@ -145,6 +146,7 @@ class DownstreamConnection final : public DecisionReceiver, public UpstreamOwner
 
   Worker& worker_;
   BufferEventPtr bev_;
+  SocketReader reader_;  // after bev_: stops reading before the bufferevent closes the fd
   EventPtr timer_;
   State state_ = State::WaitingHead;
   bool head_started_ = false;   // bytes of a new head have arrived

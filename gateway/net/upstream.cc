@@ -50,12 +50,14 @@ bool UpstreamConnection::connect() {
   timeval connect_tv = to_timeval(t.connect_timeout);
   // The TLS handshake waits on reads as well as writes: connect_timeout bounds both.
   bufferevent_set_timeouts(bev_.get(), tls_ ? &connect_tv : nullptr, &connect_tv);
-  // Enable reading right away so a refused or reset connection is noticed.
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  bufferevent_enable(bev_.get(), tls_ ? EV_READ | EV_WRITE : EV_WRITE);
   if (bufferevent_socket_connect(bev_.get(), reinterpret_cast<const sockaddr*>(&t.address),
                                  static_cast<int>(t.address_len)) != 0) {
     return false;
   }
+  // A plain socket's fd exists only now. Reading right away notices a refused or reset connection.
+  if (!reader_.attach(bev_.get(), !tls_, on_read, on_write, on_event, this)) return false;
+  reader_.enable();
   return true;
 }
 
@@ -67,11 +69,11 @@ void UpstreamConnection::attach(UpstreamOwner* owner) {
 void UpstreamConnection::await_response() {
   timeval tv = to_timeval(pool_.target().timeout);
   if (connected_) {
-    bufferevent_set_timeouts(bev_.get(), &tv, &tv);
+    reader_.set_timeouts(&tv, &tv);
   } else {
     response_awaited_ = true;  // a request without a body, written on a new connection
   }
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.enable();
 }
 
 void UpstreamConnection::write_now() {
@@ -84,12 +86,12 @@ void UpstreamConnection::write_now() {
 }
 
 void UpstreamConnection::enter_tunnel() {
-  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.set_timeouts(nullptr, nullptr);
+  reader_.enable();
 }
 
-void UpstreamConnection::pause_reading() { bufferevent_disable(bev_.get(), EV_READ); }
-void UpstreamConnection::resume_reading() { bufferevent_enable(bev_.get(), EV_READ); }
+void UpstreamConnection::pause_reading() { reader_.disable(); }
+void UpstreamConnection::resume_reading() { reader_.enable(); }
 
 void UpstreamConnection::finish(bool reusable) {
   owner_ = nullptr;
@@ -104,8 +106,8 @@ void UpstreamConnection::finish(bool reusable) {
 void UpstreamConnection::become_idle() {
   idle_ = true;
   timeval idle_tv = to_timeval(kIdleTimeout);
-  bufferevent_set_timeouts(bev_.get(), &idle_tv, nullptr);
-  bufferevent_enable(bev_.get(), EV_READ);
+  reader_.set_timeouts(&idle_tv, nullptr);
+  reader_.enable();
   pool_.put_idle(this);
 }
 
@@ -115,6 +117,7 @@ void UpstreamConnection::close() {
   if (idle_) pool_.remove_idle(this);
   idle_ = false;
   owner_ = nullptr;
+  reader_.detach();  // before the bufferevent closes the fd
   bev_.reset();
   pool_.worker().defer_delete(this);
 }
@@ -155,7 +158,7 @@ void UpstreamConnection::on_event(bufferevent*, short what, void* arg) noexcept 
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       // From now on the connect timeout no longer applies; the owner sets response timeouts.
       timeval tv = to_timeval(self->pool_.target().timeout);
-      bufferevent_set_timeouts(self->bev_.get(), self->response_awaited_ ? &tv : nullptr, &tv);
+      self->reader_.set_timeouts(self->response_awaited_ ? &tv : nullptr, &tv);
       if (!self->tls_ && evbuffer_get_length(self->output()) == 0) bufferevent_disable(self->bev_.get(), EV_WRITE);
       if (self->owner_ != nullptr) self->owner_->upstream_drained();
       return;

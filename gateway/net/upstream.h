@@ -7,6 +7,7 @@
 
 #include "net/libevent_ptr.h"
 #include "net/settings.h"
+#include "net/socket_reader.h"
 
 namespace portcullis::net {
 
@@ -63,6 +64,7 @@ class UpstreamConnection {
 
   UpstreamPool& pool_;
   BufferEventPtr bev_;
+  SocketReader reader_;  // after bev_: stops reading before the bufferevent closes the fd
   UpstreamOwner* owner_ = nullptr;
   bool tls_ = false;
   bool connected_ = false;  // TCP connected, and for TLS the handshake (certificate check included) done
