@@ -500,8 +500,13 @@ void DownstreamConnection::pump_request_body() {
   bool progress = false;
   while (!ex.request_done) {
     if (evbuffer_get_length(out) >= kHighWater) {
-      reader_.disable();  // the upstream's write callback resumes us
-      break;
+      // Pause only for what the socket will not take now: a write that empties the output
+      // here is one libevent never reports, so nothing would resume us.
+      ex.upstream->write_now();
+      if (evbuffer_get_length(out) >= kHighWater) {
+        reader_.disable();  // the upstream's write callback resumes us
+        break;
+      }
     }
     size_t avail = evbuffer_get_length(in);
     if (avail == 0) break;
@@ -661,8 +666,11 @@ void DownstreamConnection::relay_response_body() {
   bool complete = false;
   while (!complete) {
     if (evbuffer_get_length(out) >= kHighWater) {
-      up->pause_reading();  // our write callback resumes it
-      return;
+      if (bev_) flush_output();  // as for request bodies: pause only for what the socket will not take
+      if (evbuffer_get_length(out) >= kHighWater) {
+        up->pause_reading();  // our write callback resumes it
+        return;
+      }
     }
     size_t avail = evbuffer_get_length(in);
     switch (ex.response_info.body) {

@@ -107,6 +107,13 @@ def closed_port():
     return port
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
