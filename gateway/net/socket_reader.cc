@@ -8,14 +8,6 @@
 
 namespace portcullis::net {
 
-namespace {
-
-// At most this much per read. libevent reads at most 4 KiB at a time; a larger step moves
-// large bodies in fewer calls, and the space is freed once the input is drained.
-constexpr size_t kReadStep = 16 * 1024;
-
-}  // namespace
-
 SocketReader::~SocketReader() { detach(); }
 
 bool SocketReader::attach(bufferevent* bev, bool own, bufferevent_data_cb on_data, bufferevent_data_cb on_write,
@@ -157,7 +149,7 @@ void SocketReader::on_ready(evutil_socket_t fd, short what, void* arg) noexcept 
     return;
   }
   evbuffer* in = bufferevent_get_input(self->bev_);
-  size_t room = kReadStep;
+  size_t room = self->step_;
   if (self->high_ > 0) {
     size_t len = evbuffer_get_length(in);
     if (len >= self->high_) {
@@ -189,6 +181,7 @@ void SocketReader::on_ready(evutil_socket_t fd, short what, void* arg) noexcept 
     err = errno;
   }
   if (got > 0) {
+    if (room == self->step_) self->step_ = next_read_step(room, static_cast<size_t>(got));
     size_t left = static_cast<size_t>(got);
     int used = 0;
     for (; used < n && left > 0; ++used) {

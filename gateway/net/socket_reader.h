@@ -28,6 +28,22 @@
 
 namespace portcullis::net {
 
+// How much a read asks for. libevent sizes a new buffer block to what is asked: a request
+// head or a small response fits one 1 KiB block, which malloc serves from its per-thread
+// cache (a 16 KiB ask would cost a 32 KiB block per read). A read that fills what it asked
+// doubles the next ask, up to blocks of 16 KiB for bodies; one that used a quarter halves it.
+constexpr size_t kReadBlockOverhead = 128;  // at least libevent's chain header
+constexpr size_t kMinReadStep = 1024 - kReadBlockOverhead;
+constexpr size_t kMaxReadStep = 16 * 1024 - kReadBlockOverhead;
+constexpr size_t next_read_step(size_t step, size_t got) {
+  if (got >= step) return step * 2 + kReadBlockOverhead < kMaxReadStep ? step * 2 + kReadBlockOverhead : kMaxReadStep;
+  if (got <= step / 4 && step > kMinReadStep) {
+    size_t half = (step + kReadBlockOverhead) / 2 - kReadBlockOverhead;
+    return half > kMinReadStep ? half : kMinReadStep;
+  }
+  return step;
+}
+
 class SocketReader {
  public:
   SocketReader() = default;
@@ -72,6 +88,7 @@ class SocketReader {
   void* arg_ = nullptr;
   evbuffer_cb_entry* drain_watch_ = nullptr;  // enabled only while suspended
   size_t high_ = 0;
+  size_t step_ = kMinReadStep;  // what the next read asks for (next_read_step)
   timeval timeout_{};
   bool has_timeout_ = false;
   bool wanted_ = false;     // enabled by the connection

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace portcullis::net {
 namespace {
@@ -54,6 +56,34 @@ struct Rig {
     ++r->event_calls;
   }
 };
+
+TEST_CASE("read steps: small stays small, a full read doubles up to 16 KiB blocks, a mostly empty one halves") {
+  CHECK(next_read_step(kMinReadStep, 700) == kMinReadStep);
+  size_t step = kMinReadStep;
+  std::vector<size_t> grown;
+  for (int i = 0; i < 8; ++i) {
+    step = next_read_step(step, step);
+    grown.push_back(step);
+  }
+  CHECK(grown == std::vector<size_t>{1920, 3968, 8064, kMaxReadStep, kMaxReadStep, kMaxReadStep, kMaxReadStep,
+                                     kMaxReadStep});
+  for (size_t s : grown) CHECK(((s + kReadBlockOverhead) & (s + kReadBlockOverhead - 1)) == 0);  // whole blocks
+  CHECK(next_read_step(kMaxReadStep, 9000) == kMaxReadStep);  // more than a quarter: kept
+  CHECK(next_read_step(kMaxReadStep, 300) == 8064);
+  CHECK(next_read_step(1920, 100) == kMinReadStep);
+  CHECK(next_read_step(kMinReadStep, 0) == kMinReadStep);
+}
+
+TEST_CASE("a large transfer arrives whole, in growing reads") {
+  Rig r;
+  r.reader.enable();
+  std::string big(300000, 'z');
+  std::thread writer([&] { REQUIRE(::write(r.peer, big.data(), big.size()) == static_cast<ssize_t>(big.size())); });
+  for (int i = 0; i < 100 && r.buffered() < big.size(); ++i) r.run(10);
+  writer.join();
+  CHECK(r.buffered() == big.size());
+  CHECK(r.reads < 300000 / 4096);  // far fewer reads than 4 KiB steps would take
+}
 
 TEST_CASE("the reader reads only while enabled, into the bufferevent's input") {
   for (bool own : {true, false}) {
