@@ -1043,6 +1043,10 @@ void DownstreamConnection::begin_close() {
   } else {
     arm_timer(worker_.settings().client_timeout);
   }
+  // What the client sent is discarded from here on (on_read drains each read). Drain what is
+  // already buffered too: at the read limit, reading would otherwise stay paused and the
+  // client's unread bytes turn our close into a reset.
+  evbuffer_drain(input(), evbuffer_get_length(input()));
   reader_.enable();
 }
 

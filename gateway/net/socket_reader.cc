@@ -77,7 +77,15 @@ void SocketReader::set_timeouts(const timeval* read, const timeval* write) {
   bufferevent_set_timeouts(bev_, nullptr, write);
   has_timeout_ = read != nullptr;
   if (has_timeout_) timeout_ = *read;
-  if (!armed_) return;
+  if (!armed_) {
+    // libevent keeps a persistent event's timeout through event_del and re-arms it after the
+    // next read even when event_add is given none; only assigning the (not pending) event
+    // anew forgets it.
+    if (!has_timeout_) {
+      event_assign(ev_.get(), event_get_base(ev_.get()), event_get_fd(ev_.get()), EV_READ | EV_PERSIST, on_ready, this);
+    }
+    return;
+  }
   if (has_timeout_) {
     arm();
   } else {

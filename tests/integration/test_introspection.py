@@ -348,6 +348,35 @@ class WaitingForADecisionTest(IntrospectionTestCase):
         self.assertEqual(len(seen), 1)
         self.assertEqual(seen[0].body_sha256, hashlib.sha256(body).hexdigest())
 
+    def test_refused_with_a_piled_up_body_the_client_still_gets_its_answer_cleanly(self):
+        """The same pile-up, then a refusal: the gateway answers 401 and, closing, discards what
+        the client still sends (the lingering close), so that the client is not reset before it
+        has read the answer. With reading paused at the limit nothing read (and so nothing
+        discarded) until this was fixed, and the client's sending stopped dead."""
+        gw = self.start(mode="opaque", fetch_timeout="5s")
+        self.s.server.set_mode("slow", delay=1.0)
+        sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10 * slack())
+        self.addCleanup(sock.close)
+        sent = [0]
+
+        def send():
+            try:
+                sock.sendall(build_request("POST", "/orders/upload", [("Host", "gw"), ("Authorization", "Bearer nope"),
+                                                                      ("Content-Length", str(10 << 20))]))
+                chunk = b"x" * 65536
+                while sent[0] < (10 << 20):
+                    sent[0] += sock.send(chunk)
+            except OSError:
+                pass
+        threading.Thread(target=send, daemon=True).start()
+        self.s.server.wait_calls(1, "nope")
+        start = read_head(BufferedSocket(sock, timeout=10 * slack()))[0]
+        self.assertTrue(start.startswith(b"HTTP/1.1 401 "), start)
+        at_answer = sent[0]
+        time.sleep(0.5)
+        self.assertGreater(sent[0] - at_answer, 1 << 20, "the gateway stopped reading after its answer")
+        self.assertEqual(self.upstream_saw("/orders/upload"), [])
+
     def test_plain_client(self):
         gw = self.start(mode="opaque", fetch_timeout="5s")
         self.assert_waits_quietly_then_forwards(

@@ -219,6 +219,20 @@ TEST_CASE("clearing the read timeout while reading keeps reading without one") {
   CHECK(r.buffered() == 10);
 }
 
+TEST_CASE("a read timeout cleared while not reading stays cleared") {
+  Rig r;
+  timeval tv{0, 40 * 1000};
+  r.reader.set_timeouts(&tv, nullptr);
+  r.reader.enable();
+  r.reader.disable();
+  r.reader.set_timeouts(nullptr, nullptr);  // libevent would keep the old one through the next read
+  r.reader.enable();
+  r.send("x");
+  r.run(100);
+  CHECK(r.buffered() == 1);
+  CHECK(r.event_calls == 0);
+}
+
 TEST_CASE("a detached reader calls nothing") {
   Rig r;
   r.reader.enable();
