@@ -33,6 +33,7 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY gateway/ gateway/
 COPY tests/ tests/
+COPY bench/verify_cost.cc bench/
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DPORTCULLIS_WERROR=ON \
  && cmake --build /build -j "$(nproc)" --target portcullis \
  && strip /build/portcullis
